@@ -1,0 +1,189 @@
+/**
+ * A score timeline as a self-contained SVG: scores on a log axis against the instance index,
+ * learning phases shaded, the threshold drawn and scores above it marked.
+ *
+ * Long series are reduced to a min–max envelope per horizontal pixel, so the picture stays small
+ * and every spike stays visible.
+ *
+ * @module
+ */
+
+/** A shaded span of the timeline. */
+export interface TimelineSpan {
+  /** Legend text. */
+  label: string;
+  /** First index (inclusive). */
+  start: number;
+  /** Last index (exclusive). */
+  end: number;
+  /** Fill colour. */
+  color: string;
+}
+
+/** What to draw. */
+export interface ScoreTimeline {
+  /** One score per instance; non-positive scores (learning) are not drawn on the log axis. */
+  scores: ArrayLike<number>;
+  /** Title at the top. */
+  title: string;
+  /** Shaded spans such as the mapping and training phases. */
+  spans?: TimelineSpan[];
+  /** A horizontal threshold line. */
+  threshold?: number;
+  /** Picture width in pixels (default 1000). */
+  width?: number;
+  /** Picture height in pixels (default 420). */
+  height?: number;
+}
+
+const MARGIN = { left: 70, right: 20, top: 40, bottom: 50 };
+
+/** Escapes text for SVG content and attributes. */
+export function escapeXml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
+}
+
+/** The smallest of 1, 2, 5 × 10^k that is at least `raw` (and at least 1). */
+function niceStep(raw: number): number {
+  if (!(raw > 1)) return 1;
+  const decade = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (m * decade >= raw) return m * decade;
+  return 10 * decade;
+}
+
+/** Renders the timeline. */
+export function renderScoreTimelineSvg(timeline: ScoreTimeline): string {
+  const { scores, title, spans = [], threshold } = timeline;
+  const width = timeline.width ?? 1000;
+  const height = timeline.height ?? 420;
+  const plotWidth = width - MARGIN.left - MARGIN.right;
+  const plotHeight = height - MARGIN.top - MARGIN.bottom;
+  const count = scores.length;
+
+  let low = Infinity, high = -Infinity;
+  for (let i = 0; i < count; i++) {
+    const s = scores[i];
+    if (s > 0 && s < Infinity) {
+      if (s < low) low = s;
+      if (s > high) high = s;
+    }
+  }
+  if (threshold !== undefined && threshold > 0) {
+    low = Math.min(low, threshold);
+    high = Math.max(high, threshold);
+  }
+  const hasScores = low <= high;
+  const decadeLow = hasScores ? Math.floor(Math.log10(low)) : -3;
+  let decadeHigh = hasScores ? Math.ceil(Math.log10(high)) : 0;
+  if (decadeHigh === decadeLow) decadeHigh++;
+
+  const x = (index: number) => MARGIN.left + (count > 1 ? (index / (count - 1)) * plotWidth : 0);
+  const y = (score: number) =>
+    MARGIN.top + plotHeight -
+    ((Math.log10(score) - decadeLow) / (decadeHigh - decadeLow)) * plotHeight;
+  const f = (v: number) => v.toFixed(1);
+
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
+      `viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(title)}</text>`,
+  );
+  for (const span of spans) {
+    if (span.end <= span.start || count === 0) continue;
+    const x0 = x(Math.max(0, span.start));
+    const x1 = x(Math.min(count - 1, span.end));
+    parts.push(
+      `<rect x="${f(x0)}" y="${MARGIN.top}" width="${f(Math.max(1, x1 - x0))}" ` +
+        `height="${plotHeight}" fill="${escapeXml(span.color)}" opacity="0.35"/>`,
+    );
+  }
+  // Axes, decade grid lines and labels.
+  for (let d = decadeLow; d <= decadeHigh; d++) {
+    const yy = y(10 ** d);
+    parts.push(
+      `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${f(yy)}" y2="${f(yy)}" ` +
+        `stroke="#ddd"/>`,
+      `<text x="${MARGIN.left - 6}" y="${f(yy + 4)}" text-anchor="end">1e${d}</text>`,
+    );
+  }
+  const step = niceStep(count / 6);
+  for (let index = 0; index < count; index += step) {
+    const xx = x(index);
+    parts.push(
+      `<line x1="${f(xx)}" x2="${f(xx)}" y1="${MARGIN.top + plotHeight}" ` +
+        `y2="${MARGIN.top + plotHeight + 5}" stroke="#333"/>`,
+      `<text x="${f(xx)}" y="${MARGIN.top + plotHeight + 18}" text-anchor="middle">` +
+        `${index.toLocaleString("en-US")}</text>`,
+    );
+  }
+  parts.push(
+    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotWidth}" height="${plotHeight}" ` +
+      `fill="none" stroke="#333"/>`,
+    `<text x="${MARGIN.left + plotWidth / 2}" y="${height - 12}" text-anchor="middle">` +
+      `instance</text>`,
+    `<text transform="translate(16 ${MARGIN.top + plotHeight / 2}) rotate(-90)" ` +
+      `text-anchor="middle">anomaly score (log)</text>`,
+  );
+
+  // Min–max envelope per pixel column; anomalies (≥ threshold) as red ticks.
+  const columns = Math.max(1, Math.min(count, Math.floor(plotWidth)));
+  const path: string[] = [];
+  const marks: string[] = [];
+  for (let c = 0; c < columns; c++) {
+    const start = Math.floor((c * count) / columns);
+    const end = Math.floor(((c + 1) * count) / columns);
+    let min = Infinity, max = -Infinity, maxIndex = start;
+    for (let i = start; i < end; i++) {
+      const s = scores[i];
+      if (!(s > 0 && s < Infinity)) continue;
+      if (s < min) min = s;
+      if (s > max) {
+        max = s;
+        maxIndex = i;
+      }
+    }
+    if (min > max) continue;
+    const xx = x((start + end - 1) / 2);
+    path.push(`M${f(xx)} ${f(y(min))}V${f(Math.min(y(max), y(min) - 0.8))}`);
+    if (threshold !== undefined && max >= threshold) {
+      marks.push(`<circle cx="${f(x(maxIndex))}" cy="${f(y(max))}" r="2.5" fill="#d62728"/>`);
+    }
+  }
+  if (path.length > 0) {
+    parts.push(`<path d="${path.join("")}" stroke="#1f77b4" stroke-width="1.2" fill="none"/>`);
+  }
+  parts.push(...marks);
+  if (threshold !== undefined && threshold > 0) {
+    const yy = y(threshold);
+    parts.push(
+      `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${f(yy)}" y2="${f(yy)}" ` +
+        `stroke="#d62728" stroke-dasharray="6 4"/>`,
+      `<text x="${MARGIN.left + 6}" y="${f(yy - 5)}" ` +
+        `fill="#d62728">threshold ${threshold.toPrecision(3)}</text>`,
+    );
+  }
+  // Legend.
+  let lx = MARGIN.left;
+  for (const span of spans) {
+    parts.push(
+      `<rect x="${lx}" y="${MARGIN.top - 16}" width="12" height="10" fill="${
+        escapeXml(span.color)
+      }" opacity="0.6"/>`,
+      `<text x="${lx + 16}" y="${MARGIN.top - 7}">${escapeXml(span.label)}</text>`,
+    );
+    lx += 24 + span.label.length * 7;
+  }
+  if (!hasScores) {
+    parts.push(
+      `<text x="${MARGIN.left + plotWidth / 2}" y="${MARGIN.top + plotHeight / 2}" ` +
+        `text-anchor="middle" fill="#888">no scores yet (still learning)</text>`,
+    );
+  }
+  parts.push("</svg>");
+  return parts.join("\n") + "\n";
+}
