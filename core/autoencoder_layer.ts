@@ -145,26 +145,25 @@ export class AutoencoderLayer {
     this.#measureError();
   }
 
-  // y = sigmoid(u W + hb); z = sigmoid(y Wᵀ + vb), every autoencoder.
+  // y = sigmoid(u W + hb); z = sigmoid(y Wᵀ + vb), every autoencoder. Indices run over the
+  // packed arrays directly (no per-autoencoder offsets inside the loops) to keep V8's loops tight.
   #reconstruct(): void {
-    const { weights: W, hiddenBias, visibleBias, visibleStart, hiddenStart, weightStart } = this;
-    const u = this.#normalised;
-    const y = this.#hidden;
-    const z = this.#reconstructed;
-    for (let a = 0; a < this.size; a++) {
-      const v0 = visibleStart[a], v1 = visibleStart[a + 1];
-      const h0 = hiddenStart[a], h = hiddenStart[a + 1] - h0;
-      const w0 = weightStart[a];
-      for (let l = 0; l < h; l++) y[h0 + l] = 0;
-      for (let j = v0, w = w0; j < v1; j++, w += h) {
+    const W = this.weights, hb = this.hiddenBias, vb = this.visibleBias;
+    const vs = this.visibleStart, hs = this.hiddenStart;
+    const u = this.#normalised, y = this.#hidden, z = this.#reconstructed;
+    y.fill(0);
+    for (let a = 0, w = 0; a < this.size; a++) {
+      const v0 = vs[a], v1 = vs[a + 1], h0 = hs[a], h1 = hs[a + 1];
+      const wa = w;
+      for (let j = v0; j < v1; j++) {
         const uj = u[j];
-        for (let l = 0; l < h; l++) y[h0 + l] += uj * W[w + l];
+        for (let l = h0; l < h1; l++, w++) y[l] += uj * W[w];
       }
-      for (let l = 0; l < h; l++) y[h0 + l] = sigmoid(y[h0 + l] + hiddenBias[h0 + l]);
-      for (let j = v0, w = w0; j < v1; j++, w += h) {
+      for (let l = h0; l < h1; l++) y[l] = sigmoid(y[l] + hb[l]);
+      for (let j = v0, wj = wa; j < v1; j++) {
         let sum = 0;
-        for (let l = 0; l < h; l++) sum += y[h0 + l] * W[w + l];
-        z[j] = sigmoid(sum + visibleBias[j]);
+        for (let l = h0; l < h1; l++, wj++) sum += y[l] * W[wj];
+        z[j] = sigmoid(sum + vb[j]);
       }
     }
   }
@@ -189,38 +188,27 @@ export class AutoencoderLayer {
 
   // g = (e W) ⊙ y ⊙ (1 − y); W += lr (u gᵀ + e yᵀ); hb += lr g; vb += lr e.
   #update(): void {
-    const {
-      weights: W,
-      hiddenBias,
-      visibleBias,
-      visibleStart,
-      hiddenStart,
-      weightStart,
-      learningRate: lr,
-    } = this;
-    const u = this.#normalised;
-    const e = this.#error;
-    const y = this.#hidden;
-    const g = this.#hiddenGradient;
-    for (let a = 0; a < this.size; a++) {
-      const v0 = visibleStart[a], v1 = visibleStart[a + 1];
-      const h0 = hiddenStart[a], h = hiddenStart[a + 1] - h0;
-      const w0 = weightStart[a];
-      for (let l = 0; l < h; l++) g[h0 + l] = 0;
-      for (let j = v0, w = w0; j < v1; j++, w += h) {
+    const W = this.weights, hb = this.hiddenBias, vb = this.visibleBias;
+    const vs = this.visibleStart, hs = this.hiddenStart, lr = this.learningRate;
+    const u = this.#normalised, e = this.#error, y = this.#hidden, g = this.#hiddenGradient;
+    g.fill(0);
+    for (let a = 0, w = 0; a < this.size; a++) {
+      const v0 = vs[a], v1 = vs[a + 1], h0 = hs[a], h1 = hs[a + 1];
+      const wa = w;
+      for (let j = v0; j < v1; j++) {
         const ej = e[j];
-        for (let l = 0; l < h; l++) g[h0 + l] += ej * W[w + l];
+        for (let l = h0; l < h1; l++, w++) g[l] += ej * W[w];
       }
-      for (let l = 0; l < h; l++) {
-        const yl = y[h0 + l];
-        g[h0 + l] = g[h0 + l] * yl * (1 - yl);
+      for (let l = h0; l < h1; l++) {
+        const yl = y[l];
+        g[l] = g[l] * yl * (1 - yl);
       }
-      for (let j = v0, w = w0; j < v1; j++, w += h) {
+      for (let j = v0, wj = wa; j < v1; j++) {
         const uj = u[j], ej = e[j];
-        for (let l = 0; l < h; l++) W[w + l] += lr * (uj * g[h0 + l] + ej * y[h0 + l]);
+        for (let l = h0; l < h1; l++, wj++) W[wj] += lr * (uj * g[l] + ej * y[l]);
       }
-      for (let l = 0; l < h; l++) hiddenBias[h0 + l] += lr * g[h0 + l];
-      for (let j = v0; j < v1; j++) visibleBias[j] += lr * e[j];
+      for (let l = h0; l < h1; l++) hb[l] += lr * g[l];
+      for (let j = v0; j < v1; j++) vb[j] += lr * e[j];
     }
   }
 }
