@@ -1,0 +1,79 @@
+/**
+ * exp, expm1, tanh and the logistic function in plain IEEE-754 arithmetic.
+ *
+ * `Math.exp` and `Math.tanh` are not correctly rounded and differ in the last bit between
+ * JavaScript engines (V8 ports fdlibm, JavaScriptCore calls the platform libm). Over thousands of
+ * training steps those bits grow into visibly different models, so the deep autoencoder computes
+ * its activations here: +, −, ×, ÷ and `Math.round` are exact or correctly rounded everywhere, so
+ * these functions return the same double on every runtime. Accuracy is within a few ulps.
+ *
+ * @module
+ */
+
+const LN2_HI = 6.93147180369123816490e-1; // high bits of ln 2, exact in 32 bits
+const LN2_LO = 1.90821492927058770002e-10; // ln 2 − LN2_HI
+const INV_LN2 = 1.44269504088896338700;
+const EXP_OVERFLOW = 709.782712893384;
+const EXP_UNDERFLOW = -745.1332191019412;
+
+// 2^k for k in [-1022, 1023], built by exact doublings.
+const POW2_OFFSET = 1022;
+const POW2 = new Float64Array(1023 + POW2_OFFSET + 1);
+POW2[POW2_OFFSET] = 1;
+for (let k = 1; k <= 1023; k++) POW2[POW2_OFFSET + k] = POW2[POW2_OFFSET + k - 1] * 2;
+for (let k = 1; k <= 1022; k++) POW2[POW2_OFFSET - k] = POW2[POW2_OFFSET - k + 1] / 2;
+
+/** e^r − 1 for |r| ≤ ln2/2 + a little: Taylor series to r^14 (truncation below 1e-17). */
+function expm1Reduced(r: number): number {
+  // Horner from the highest term, 1/14! … 1/2!, then × r twice.
+  let p = 1 / 87178291200;
+  p = p * r + 1 / 6227020800;
+  p = p * r + 1 / 479001600;
+  p = p * r + 1 / 39916800;
+  p = p * r + 1 / 3628800;
+  p = p * r + 1 / 362880;
+  p = p * r + 1 / 40320;
+  p = p * r + 1 / 5040;
+  p = p * r + 1 / 720;
+  p = p * r + 1 / 120;
+  p = p * r + 1 / 24;
+  p = p * r + 1 / 6;
+  p = p * r + 1 / 2;
+  return r + r * r * p;
+}
+
+/** e^x, identical on every JavaScript engine. */
+export function portableExp(x: number): number {
+  if (!(x < EXP_OVERFLOW)) return x !== x ? NaN : Infinity;
+  if (x < EXP_UNDERFLOW) return 0;
+  const k = Math.round(x * INV_LN2);
+  const r = (x - k * LN2_HI) - k * LN2_LO;
+  const p = 1 + expm1Reduced(r);
+  // Two steps keep 2^k representable near both ends of the range.
+  if (k > 1000) return p * POW2[POW2_OFFSET + k - 100] * POW2[POW2_OFFSET + 100];
+  if (k < -1000) return p * POW2[POW2_OFFSET + k + 100] * POW2[POW2_OFFSET - 100];
+  return p * POW2[POW2_OFFSET + k];
+}
+
+/** e^x − 1, accurate near 0, identical on every JavaScript engine. */
+export function portableExpm1(x: number): number {
+  if (x > -0.34 && x < 0.34) return expm1Reduced(x);
+  return portableExp(x) - 1;
+}
+
+/** tanh(x), identical on every JavaScript engine. */
+export function portableTanh(x: number): number {
+  const a = x < 0 ? -x : x;
+  // tanh(a) rounds to 1 beyond 19.1; this also keeps exp away from overflow.
+  if (a > 22) return x < 0 ? -1 : 1;
+  const e = portableExpm1(2 * a);
+  const t = e / (e + 2);
+  return x < 0 ? -t : t;
+}
+
+/** The logistic function 1 / (1 + e^−x), identical on every JavaScript engine. */
+export function portableSigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + portableExp(-x));
+  const e = portableExp(x);
+  return e / (1 + e);
+}
