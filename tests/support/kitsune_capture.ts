@@ -8,12 +8,12 @@ import { readCaptureBatches } from "../../adapters/pcap/read_capture.ts";
 import type { CaptureSource } from "../../adapters/pcap/read_capture.ts";
 import { Kitsune, type KitsuneOptions } from "../../core/kitsune.ts";
 
-/** Every packet's feature vector (copies) of the capture at `source`. */
+/** Every packet's feature vector (copies) of the capture at `source`, from `kitsune`. */
 export async function captureFeatures(
   source: CaptureSource,
   options: KitsuneOptions = {},
+  kitsune: Kitsune = new Kitsune({ adGracePeriod: 1, ...options }),
 ): Promise<Float64Array[]> {
-  const kitsune = new Kitsune({ adGracePeriod: 1, ...options });
   const rows: Float64Array[] = [];
   for await (const batch of readCaptureBatches(source)) {
     for (const r of batch) {
