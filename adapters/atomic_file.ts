@@ -5,13 +5,14 @@
  * @module
  */
 
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 /** Atomically replaces `path` with `bytes`. */
 export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
   const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
   const folder = dirname(path);
+  mkdirSync(folder, { recursive: true });
   const temporary = join(
     folder,
     `.${basename(path)}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`,

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { createWriteStream } from "node:fs";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import process from "node:process";
 import type { Writable } from "node:stream";
 
@@ -20,6 +21,7 @@ export class LineWriter {
   /** Writes to `path`, or to standard output when `path` is undefined or `-`. */
   constructor(path?: string) {
     this.#ownsStream = path !== undefined && path !== "-";
+    if (this.#ownsStream) mkdirSync(dirname(path!), { recursive: true });
     this.#stream = this.#ownsStream ? createWriteStream(path!) : process.stdout;
   }
 

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import process from "node:process";
 import { KitNET, type KitNETOptions, type KitNETPhase } from "../../core/kitnet.ts";
 import { LogNormalCalibrator, logNormalThreshold } from "../../core/lognormal_threshold.ts";
@@ -211,6 +212,7 @@ async function run(args: string[]): Promise<number> {
   }
   if (series !== undefined && plotPath !== undefined) {
     const title = `foxtail · KitNET scores of ${file === "-" ? "standard input" : file}`;
+    mkdirSync(dirname(plotPath), { recursive: true });
     writeFileSync(
       plotPath,
       renderScoreTimelineSvg({
