@@ -40,3 +40,29 @@ export {
 } from "./core/afterimage.ts";
 export { Kitsune, type KitsuneOptions } from "./core/kitsune.ts";
 export { ScoreThreshold, type ScoreThresholdOptions } from "./core/score_threshold.ts";
+export { ConfigError } from "./core/config_reader.ts";
+export {
+  GATEWAY_DEFAULTS,
+  type GatewayConfig,
+  type StreamConfig,
+  validateGatewayConfig,
+} from "./core/gateway_config.ts";
+export {
+  type AlertEvent,
+  type DeviceSummary,
+  type GatewayCounters,
+  GatewayEngine,
+  type GatewayOutput,
+  type RestoreReport,
+} from "./core/gateway_engine.ts";
+export {
+  type Attribution,
+  DeviceDetector,
+  type DevicePhase,
+  type Verdict,
+} from "./core/device_detector.ts";
+export { deviceIdProblem, DeviceTopicPattern } from "./core/device_topic.ts";
+export { PayloadDecoder, REJECT_REASONS, type RejectReason } from "./core/payload_decoder.ts";
+export { DropOldestQueue } from "./core/drop_oldest_queue.ts";
+export { LruTable } from "./core/lru_table.ts";
+export { ScoreHistory, type ScorePoint } from "./core/score_history.ts";

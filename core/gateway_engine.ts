@@ -1,0 +1,356 @@
+/**
+ * The gateway without I/O: messages in (topic, payload, time), verdicts out through a
+ * {@linkcode GatewayOutput}, with a bounded queue, a bounded device table, counters, recent
+ * alerts, and the whole state as a snapshot. The MQTT adapter feeds it; the dashboard reads it.
+ *
+ * @module
+ */
+
+import { ByteReader, ByteWriter } from "./byte_codec.ts";
+import { deviceIdProblem, DeviceTopicPattern } from "./device_topic.ts";
+import {
+  type Attribution,
+  type DetectorSettings,
+  DeviceDetector,
+  type DevicePhase,
+  type Verdict,
+} from "./device_detector.ts";
+import { DropOldestQueue } from "./drop_oldest_queue.ts";
+import type { GatewayConfig, StreamConfig } from "./gateway_config.ts";
+import { LruTable } from "./lru_table.ts";
+import { PayloadDecoder, REJECT_REASONS, type RejectReason } from "./payload_decoder.ts";
+import { seal, unseal } from "./sealed_state.ts";
+
+/** Alerts kept for the dashboard. */
+export const RECENT_ALERTS = 100;
+
+const SNAPSHOT_KIND = "GWAY";
+const SNAPSHOT_VERSION = 1;
+
+/** An anomaly, as published and kept among the recent alerts. */
+export interface AlertEvent {
+  /** The device id. */
+  device: string;
+  /** The device's stream. */
+  stream: string;
+  /** Milliseconds since the epoch. */
+  ts: number;
+  /** The anomaly score. */
+  score: number;
+  /** The threshold it exceeded. */
+  threshold: number;
+  /** The features whose autoencoder contributed most. */
+  attribution: Attribution;
+}
+
+/** Where verdicts go (the MQTT publisher, the dashboard's event stream). */
+export interface GatewayOutput {
+  /** Every scored message. `verdict` is reused: read it during the call, don't keep it. */
+  score(device: DeviceDetector, verdict: Readonly<Verdict>, ts: number): void;
+  /** Every anomaly, after its score. */
+  alert(alert: AlertEvent): void;
+}
+
+/** The gateway's counters. */
+export interface GatewayCounters {
+  /** Messages received (queued). */
+  messages: number;
+  /** Messages scored. */
+  accepted: number;
+  /** Messages refused, by reason. */
+  rejected: Record<RejectReason, number>;
+  /** Messages dropped from a full queue (oldest first). */
+  dropped: number;
+  /** Devices evicted from a full table (least recently seen first). */
+  evicted: number;
+  /** Anomalies flagged. */
+  anomalies: number;
+}
+
+/** A device as the dashboard lists it. */
+export interface DeviceSummary {
+  /** The device id. */
+  id: string;
+  /** Its stream. */
+  stream: string;
+  /** Its detector's phase. */
+  phase: DevicePhase;
+  /** Share of learning and calibration done, in [0, 1]. */
+  progress: number;
+  /** The last score. */
+  score: number;
+  /** The threshold in force, or null. */
+  threshold: number | null;
+  /** Messages scored. */
+  messages: number;
+  /** Anomalies flagged. */
+  anomalies: number;
+  /** When it was last seen, in milliseconds since the epoch. */
+  lastSeen: number;
+}
+
+/** The last refused message, for logs. */
+export interface Rejection {
+  /** Why. */
+  reason: RejectReason;
+  /** Its topic. */
+  topic: string;
+  /** Details. */
+  problem: string;
+}
+
+/** What restoring a snapshot did. */
+export interface RestoreReport {
+  /** When the snapshot was taken, in milliseconds since the epoch. */
+  savedAt: number;
+  /** Devices restored. */
+  devices: number;
+  /** Devices left out, each with the reason. */
+  skipped: string[];
+}
+
+interface CompiledStream {
+  config: StreamConfig;
+  pattern: DeviceTopicPattern;
+  decoder: PayloadDecoder;
+  vector: Float64Array;
+  settings: DetectorSettings;
+}
+
+/** The gateway's logic, fed messages and read by adapters. */
+export class GatewayEngine {
+  /** The configuration it runs. */
+  readonly config: GatewayConfig;
+  /** Where verdicts and alerts go. */
+  output: GatewayOutput | undefined;
+  /** The last refused message. */
+  lastRejection: Rejection | undefined;
+  readonly #streams: CompiledStream[];
+  readonly #queue: DropOldestQueue;
+  readonly #devices: LruTable<DeviceDetector>;
+  readonly #rejected: Float64Array = new Float64Array(REJECT_REASONS.length);
+  #messages = 0;
+  #accepted = 0;
+  #anomalies = 0;
+  readonly #alerts: (AlertEvent | undefined)[] = new Array(RECENT_ALERTS).fill(undefined);
+  #alertCount = 0;
+  readonly #take = (topic: string, payload: Uint8Array, receivedAt: number): void => {
+    this.#process(topic, payload, receivedAt);
+  };
+
+  constructor(config: GatewayConfig, output?: GatewayOutput) {
+    this.config = config;
+    this.output = output;
+    const { limits } = config;
+    this.#streams = config.streams.map((stream) => ({
+      config: stream,
+      pattern: new DeviceTopicPattern(stream.device),
+      decoder: new PayloadDecoder(stream.payload, limits.maxPayloadBytes),
+      vector: new Float64Array(stream.payload.fields.length),
+      settings: {
+        fields: stream.payload.fields,
+        model: stream.model,
+        threshold: stream.threshold,
+        historyPoints: limits.historyPoints,
+      },
+    }));
+    this.#queue = new DropOldestQueue(limits.queueCapacity);
+    this.#devices = new LruTable(limits.maxDevices);
+  }
+
+  /** Messages waiting in the queue. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Queues a received message (dropping the oldest when the queue is full). */
+  receive(topic: string, payload: Uint8Array, receivedAt: number): void {
+    this.#messages++;
+    this.#queue.push(topic, payload, receivedAt);
+  }
+
+  /** Processes up to `max` queued messages, oldest first; returns how many it processed. */
+  drain(max = Infinity): number {
+    let done = 0;
+    while (done < max && this.#queue.shift(this.#take)) done++;
+    return done;
+  }
+
+  // Decodes and scores one message; a bad message is counted, never thrown.
+  #process(topic: string, payload: Uint8Array, receivedAt: number): RejectReason | undefined {
+    let stream: CompiledStream | undefined;
+    let id: string | undefined;
+    for (let s = 0; s < this.#streams.length && id === undefined; s++) {
+      stream = this.#streams[s];
+      id = stream.pattern.match(topic);
+    }
+    if (id === undefined || stream === undefined) {
+      return this.#reject("unmatched-topic", topic, "no stream's device pattern matches");
+    }
+    const idProblem = deviceIdProblem(id);
+    if (idProblem !== undefined) return this.#reject("bad-device-id", topic, idProblem);
+    const reason = stream.decoder.decode(payload, stream.vector);
+    if (reason !== undefined) return this.#reject(reason, topic, stream.decoder.lastProblem);
+    let detector = this.#devices.touch(id);
+    if (detector === undefined) {
+      detector = new DeviceDetector(id, stream.config.name, stream.settings);
+      this.#devices.insert(id, detector);
+    } else if (detector.stream !== stream.config.name) {
+      return this.#reject(
+        "stream-conflict",
+        topic,
+        `device "${id}" belongs to stream "${detector.stream}"`,
+      );
+    }
+    const verdict = detector.score(stream.vector, receivedAt);
+    this.#accepted++;
+    this.output?.score(detector, verdict, receivedAt);
+    if (verdict.anomaly) {
+      this.#anomalies++;
+      const alert: AlertEvent = {
+        device: id,
+        stream: detector.stream,
+        ts: receivedAt,
+        score: verdict.score,
+        threshold: verdict.threshold,
+        attribution: detector.attribution(stream.vector),
+      };
+      this.#alerts[this.#alertCount % RECENT_ALERTS] = alert;
+      this.#alertCount++;
+      this.output?.alert(alert);
+    }
+    return undefined;
+  }
+
+  #reject(reason: RejectReason, topic: string, problem: string): RejectReason {
+    this.#rejected[REJECT_REASONS.indexOf(reason)]++;
+    this.lastRejection = { reason, topic, problem };
+    return reason;
+  }
+
+  /** A copy of the counters. */
+  counters(): GatewayCounters {
+    const rejected = {} as Record<RejectReason, number>;
+    REJECT_REASONS.forEach((reason, i) => rejected[reason] = this.#rejected[i]);
+    return {
+      messages: this.#messages,
+      accepted: this.#accepted,
+      rejected,
+      dropped: this.#queue.dropped,
+      evicted: this.#devices.evicted,
+      anomalies: this.#anomalies,
+    };
+  }
+
+  /** Devices held now. */
+  get deviceCount(): number {
+    return this.#devices.size;
+  }
+
+  /** The detector of device `id`, if held. */
+  device(id: string): DeviceDetector | undefined {
+    return this.#devices.peek(id);
+  }
+
+  /** Every device held, most recently seen first. */
+  devices(): DeviceSummary[] {
+    const out: DeviceSummary[] = [];
+    for (const d of this.#devices.values()) {
+      const threshold = d.threshold;
+      out.push({
+        id: d.id,
+        stream: d.stream,
+        phase: d.phase,
+        progress: d.progress,
+        score: d.last.score,
+        threshold: Number.isNaN(threshold) ? null : threshold,
+        messages: d.messages,
+        anomalies: d.anomalies,
+        lastSeen: d.lastSeen,
+      });
+    }
+    return out.reverse();
+  }
+
+  /** Forgets device `id` (it relearns from its next message); returns whether it was held. */
+  resetDevice(id: string): boolean {
+    return this.#devices.delete(id);
+  }
+
+  /** The recent alerts, newest first (at most {@linkcode RECENT_ALERTS}). */
+  recentAlerts(): AlertEvent[] {
+    const out: AlertEvent[] = [];
+    const count = Math.min(this.#alertCount, RECENT_ALERTS);
+    for (let k = 1; k <= count; k++) {
+      out.push(this.#alerts[(this.#alertCount - k) % RECENT_ALERTS]!);
+    }
+    return out;
+  }
+
+  /** Every detector (model, calibration, counters) and the gateway's counters, sealed. */
+  toBytes(savedAt: number): Uint8Array {
+    const w = new ByteWriter();
+    w.f64(savedAt);
+    w.f64(this.#messages).f64(this.#accepted).f64(this.#anomalies);
+    w.f64(this.#queue.dropped).f64(this.#devices.evicted);
+    w.u32(REJECT_REASONS.length);
+    REJECT_REASONS.forEach((reason, i) => w.string(reason).f64(this.#rejected[i]));
+    w.u32(this.#devices.size);
+    for (const detector of this.#devices.values()) detector.write(w); // least recent first
+    return seal(SNAPSHOT_KIND, SNAPSHOT_VERSION, w.finish());
+  }
+
+  /**
+   * Replaces the state with a snapshot from {@linkcode toBytes}. Throws a `RangeError` (and
+   * changes nothing) when the bytes are corrupt; devices that no longer fit the configuration
+   * are skipped and reported.
+   */
+  restore(bytes: Uint8Array): RestoreReport {
+    const what = "gateway snapshot";
+    const { payload } = unseal(bytes, SNAPSHOT_KIND, [SNAPSHOT_VERSION], what);
+    const r = new ByteReader(payload, what);
+    const savedAt = r.f64();
+    const messages = r.f64(), accepted = r.f64(), anomalies = r.f64();
+    const dropped = r.f64(), evicted = r.f64();
+    const rejected = new Float64Array(REJECT_REASONS.length);
+    const reasons = r.u32();
+    for (let i = 0; i < reasons; i++) {
+      const reason = r.string() as RejectReason;
+      const count = r.f64();
+      const at = REJECT_REASONS.indexOf(reason);
+      if (at >= 0) rejected[at] = count; // a reason this version no longer has is dropped
+    }
+    const settings = new Map(this.#streams.map((s) => [s.config.name, s.settings]));
+    const detectors: DeviceDetector[] = [];
+    const skipped: string[] = [];
+    const count = r.u32();
+    for (let i = 0; i < count; i++) {
+      const start = r.offset;
+      try {
+        detectors.push(DeviceDetector.read(r, (name) => settings.get(name)));
+      } catch (error) {
+        // The checksum held, so this is a configuration change, not corruption; a truncation
+        // here would be a bug, and the reader cannot resynchronise after one.
+        if (r.offset === start || /truncated/.test((error as Error).message)) throw error;
+        skipped.push((error as Error).message);
+      }
+    }
+    if (r.remaining !== 0) {
+      throw new RangeError(`${what}: ${r.remaining} unexpected trailing bytes`);
+    }
+    // Everything read: now replace the state.
+    for (const d of Array.from(this.#devices.values())) this.#devices.delete(d.id);
+    for (const d of detectors) {
+      if (this.#devices.insert(d.id, d) !== undefined) {
+        skipped.push(`a device was dropped: the snapshot holds more than maxDevices`);
+      }
+    }
+    this.#devices.restoreEvicted(evicted);
+    this.#queue.restoreDropped(dropped);
+    this.#messages = messages;
+    this.#accepted = accepted;
+    this.#anomalies = anomalies;
+    this.#rejected.set(rejected);
+    return { savedAt, devices: this.#devices.size, skipped };
+  }
+}

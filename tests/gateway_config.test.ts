@@ -1,0 +1,148 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { ConfigError } from "../core/config_reader.ts";
+import { GATEWAY_DEFAULTS, validateGatewayConfig } from "../core/gateway_config.ts";
+import { smallConfig } from "./support/gateway_fixtures.ts";
+
+/** The problems a configuration is refused with. */
+function problemsOf(value: unknown): readonly string[] {
+  try {
+    validateGatewayConfig(value);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+    return error.problems;
+  }
+  assert.fail("the configuration was accepted");
+}
+
+function withStream(change: Record<string, unknown>): Record<string, unknown> {
+  const config = smallConfig();
+  const stream = (config.streams as Record<string, unknown>[])[0];
+  return { ...config, streams: [{ ...stream, ...change }] };
+}
+
+describe("gateway configuration", () => {
+  test("a minimal configuration gets every default", () => {
+    const config = validateGatewayConfig({
+      streams: [{
+        name: "s",
+        subscribe: "a/+",
+        device: "a/{device}",
+        payload: { format: "number" },
+      }],
+    });
+    assert.equal(config.mqtt.url, GATEWAY_DEFAULTS.url);
+    assert.equal(config.mqtt.topicPrefix, GATEWAY_DEFAULTS.topicPrefix);
+    assert.equal(config.mqtt.protocolVersion, GATEWAY_DEFAULTS.protocolVersion);
+    assert.deepEqual(config.streams[0].payload.fields, ["value"]);
+    assert.equal(config.streams[0].model.adGracePeriod, GATEWAY_DEFAULTS.adGracePeriod);
+    assert.equal(config.streams[0].threshold.calibrationWindow, GATEWAY_DEFAULTS.calibrationWindow);
+    assert.equal(config.dashboard.host, "127.0.0.1");
+    assert.equal(config.snapshots.keep, GATEWAY_DEFAULTS.keep);
+    assert.equal(config.limits.maxDevices, GATEWAY_DEFAULTS.maxDevices);
+    assert.equal(config.limits.maxPayloadBytes, GATEWAY_DEFAULTS.maxPayloadBytes);
+  });
+
+  test("the issue's example configuration is accepted as written", () => {
+    const config = validateGatewayConfig({
+      mqtt: {
+        url: "mqtt://127.0.0.1:1883",
+        username: "u",
+        password: "p",
+        clientId: "gw-1",
+        ca: "ca.pem",
+        topicPrefix: "foxtail",
+      },
+      streams: [{
+        name: "env",
+        subscribe: "sensors/+/telemetry",
+        device: "sensors/{device}/telemetry",
+        payload: { format: "json", fields: ["t", "h", "v"] },
+        features: "raw",
+        model: { type: "kitnet", maxAutoencoderSize: 10, fmGracePeriod: 500, adGracePeriod: 5000 },
+        threshold: { method: "lognormal", tailProbability: 0.0001, calibrationWindow: 1000 },
+      }],
+      dashboard: { host: "127.0.0.1", port: 8080, token: "0123456789abcdef" },
+      snapshots: { dir: "./state", intervalSeconds: 60, keep: 3 },
+      limits: { maxDevices: 256, queueCapacity: 4096, historyPoints: 2048 },
+    });
+    assert.equal(config.mqtt.ca, "ca.pem");
+    assert.deepEqual(config.streams[0].payload.fields, ["t", "h", "v"]);
+  });
+
+  test("a wrong field type names its full path and value", () => {
+    const bad = withStream({ payload: { format: "json", fields: ["t", "h", 5] } });
+    assert.deepEqual(problemsOf(bad), ["streams[0].payload.fields[2]: expected a string, got 5"]);
+  });
+
+  test("unknown keys are named, at every level", () => {
+    const config = smallConfig({ extra: 1, limits: { maxDevices: 2, queueSize: 10 } });
+    const problems = problemsOf(config);
+    assert.equal(problems.length, 2);
+    assert.match(problems[0], /^extra: unknown key/);
+    assert.match(problems[1], /^limits\.queueSize: unknown key \(allowed here: .*queueCapacity/);
+  });
+
+  test("every problem is reported at once, each with path and value", () => {
+    const config = smallConfig({
+      mqtt: { url: "http://x", protocolVersion: 3 },
+      limits: { maxDevices: 0, queueCapacity: 1.5 },
+      snapshots: { keep: "3" },
+    });
+    const problems = problemsOf(config);
+    const expected: [string, string][] = [
+      ["mqtt.url", '"http://x"'],
+      ["mqtt.protocolVersion", "3"],
+      ["snapshots.keep", '"3"'],
+      ["limits.maxDevices", "0"],
+      ["limits.queueCapacity", "1.5"],
+    ];
+    assert.equal(problems.length, expected.length, problems.join("\n"));
+    for (const [path, value] of expected) {
+      const line = problems.find((p) => p.startsWith(`${path}:`));
+      assert.ok(line !== undefined, `no problem for ${path} in:\n${problems.join("\n")}`);
+      assert.ok(line.endsWith(`got ${value}`), line);
+    }
+  });
+
+  test("bad topics, patterns, formats and ranges are refused with their paths", () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ subscribe: "sensors/#/x" }, "streams[0].subscribe"],
+      [{ device: "sensors/+/telemetry" }, "streams[0].device"],
+      [{ device: "{device}/{device}" }, "streams[0].device"],
+      [{ payload: { format: "xml", fields: ["a"] } }, "streams[0].payload.format"],
+      [{ payload: { format: "number", fields: ["a", "b"] } }, "streams[0].payload.fields"],
+      [{ payload: { format: "json", fields: ["a..b"] } }, "streams[0].payload.fields[0]"],
+      [{ payload: { format: "csv" } }, "streams[0].payload.fields"],
+      [{ threshold: { tailProbability: 1 } }, "streams[0].threshold.tailProbability"],
+      [{ model: { adGracePeriod: 0 } }, "streams[0].model.adGracePeriod"],
+      [{ name: "a b" }, "streams[0].name"],
+    ];
+    for (const [change, path] of cases) {
+      const problems = problemsOf(withStream(change));
+      assert.ok(problems.some((p) => p.startsWith(`${path}:`)), `${path}: ${problems.join("; ")}`);
+    }
+  });
+
+  test("damped features and deep-ae models are refused as not implemented yet", () => {
+    assert.match(
+      problemsOf(withStream({ features: "damped" }))[0],
+      /^streams\[0\]\.features: .*not implemented/,
+    );
+    assert.match(
+      problemsOf(withStream({ model: { type: "deep-ae", path: "m.daem" } }))[0],
+      /^streams\[0\]\.model\.type: .*not implemented/,
+    );
+  });
+
+  test("no streams, duplicate stream names and a non-object root are refused", () => {
+    assert.match(problemsOf({ streams: [] })[0], /^streams: expected a non-empty list/);
+    const config = smallConfig();
+    const stream = (config.streams as unknown[])[0];
+    assert.match(
+      problemsOf({ ...config, streams: [stream, stream] })[0],
+      /^streams\[1\]\.name: duplicate/,
+    );
+    assert.match(problemsOf([1])[0], /^\(root\): expected an object, got \[1\]/);
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { GatewayEngine } from "../core/gateway_engine.ts";
+import { validateGatewayConfig } from "../core/gateway_config.ts";
+import {
+  faultPayload,
+  SensorSignal,
+  SMALL_LEARNING,
+  smallConfig,
+} from "./support/gateway_fixtures.ts";
+
+const topicOf = (device: string) => `sensors/${device}/telemetry`;
+
+interface Seen {
+  device: string;
+  score: number;
+  threshold: number;
+  anomaly: boolean;
+  phase: string;
+}
+
+function recordingEngine(config = smallConfig()): { engine: GatewayEngine; seen: Seen[] } {
+  const seen: Seen[] = [];
+  const engine = new GatewayEngine(validateGatewayConfig(config), {
+    score: (device, v) => seen.push({ device: device.id, ...v }),
+    alert: () => {},
+  });
+  return { engine, seen };
+}
+
+/** Feeds `count` messages to devices a and b from their signals. */
+function feed(engine: GatewayEngine, signals: SensorSignal[], count: number, t0: number): void {
+  for (let i = 0; i < count; i++) {
+    signals.forEach((s, d) => engine.receive(topicOf(d === 0 ? "a" : "b"), s.next(), t0 + i));
+    engine.drain();
+  }
+}
+
+describe("gateway snapshots", () => {
+  // Cut in every phase: mapping, training, calibrating, executing.
+  for (const cut of [10, 120, SMALL_LEARNING - 30, SMALL_LEARNING + 10]) {
+    test(`restored after ${cut} messages per device, every verdict continues exactly`, () => {
+      const straight = recordingEngine();
+      feed(straight.engine, [new SensorSignal(7), new SensorSignal(8)], cut + 60, 0);
+      straight.engine.receive(topicOf("a"), faultPayload(), 1e9);
+      straight.engine.drain();
+
+      const first = recordingEngine();
+      const signals = [new SensorSignal(7), new SensorSignal(8)];
+      feed(first.engine, signals, cut, 0);
+      const bytes = first.engine.toBytes(12345);
+      const resumed = recordingEngine();
+      const report = resumed.engine.restore(bytes);
+      assert.deepEqual(report, { savedAt: 12345, devices: 2, skipped: [] });
+      assert.deepEqual(resumed.engine.counters(), first.engine.counters());
+      assert.deepEqual(
+        resumed.engine.devices().map((d) => [d.id, d.phase, d.messages]),
+        first.engine.devices().map((d) => [d.id, d.phase, d.messages]),
+      );
+      feed(resumed.engine, signals, 60, cut);
+      resumed.engine.receive(topicOf("a"), faultPayload(), 1e9);
+      resumed.engine.drain();
+      assert.deepEqual([...first.seen, ...resumed.seen], straight.seen);
+      assert.deepEqual(resumed.engine.counters(), straight.engine.counters());
+    });
+  }
+
+  test("a corrupt or truncated snapshot is refused and changes nothing", () => {
+    const { engine } = recordingEngine();
+    feed(engine, [new SensorSignal(9)], 50, 0);
+    const good = engine.toBytes(1);
+    const target = recordingEngine();
+    feed(target.engine, [new SensorSignal(10)], 5, 0);
+    const before = target.engine.counters();
+    const flipped = good.slice();
+    flipped[good.length >> 1] ^= 0x10;
+    assert.throws(() => target.engine.restore(flipped), /corrupt/);
+    assert.throws(() => target.engine.restore(good.subarray(0, good.length - 7)), /truncated/);
+    assert.deepEqual(target.engine.counters(), before);
+    assert.equal(target.engine.device("a")!.messages, 5);
+  });
+
+  test("devices whose stream changed shape are skipped and reported", () => {
+    const { engine } = recordingEngine();
+    feed(engine, [new SensorSignal(11)], 20, 0);
+    const config = smallConfig();
+    const stream = (config.streams as Record<string, unknown>[])[0];
+    const changed = { ...stream, payload: { format: "json", fields: ["t", "h"] } };
+    const other = recordingEngine({ ...config, streams: [changed] });
+    const report = other.engine.restore(engine.toBytes(2));
+    assert.equal(report.devices, 0);
+    assert.equal(report.skipped.length, 1);
+    assert.match(report.skipped[0], /device "a": its model has 3 features, stream "env" now has 2/);
+  });
+});
