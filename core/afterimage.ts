@@ -6,6 +6,7 @@
  */
 
 import { DampedStreamTable, type TableUsage } from "./damped_stream_table.ts";
+import { JoinedKeys } from "./joined_keys.ts";
 import type { PacketFields } from "./packet_fields.ts";
 
 /** Kitsune's decay rates λ, in feature order. */
@@ -86,6 +87,7 @@ export class AfterImage {
   #jit: DampedStreamTable;
   #hp: DampedStreamTable;
   #lambdas: number;
+  #keys: JoinedKeys;
   #packets = 0;
 
   constructor(options: AfterImageOptions = {}) {
@@ -100,6 +102,7 @@ export class AfterImage {
     this.#jit = new DampedStreamTable({ lambdas, maxStreams, maxPairs: 0, jitter: true });
     this.#hp = new DampedStreamTable({ lambdas, maxStreams, maxPairs });
     this.#lambdas = lambdas.length;
+    this.#keys = new JoinedKeys(4 * maxStreams);
     this.featureCount = 20 * lambdas.length;
     this.maxStreams = maxStreams;
     this.maxPairs = maxPairs;
@@ -129,11 +132,15 @@ export class AfterImage {
     }
     const { srcMAC, dstMAC, srcIP, dstIP, srcPort, dstPort } = fields;
     const l = this.#lambdas;
-    this.#mi.update1D(srcMAC + srcIP, size, t, x, 0);
+    const keys = this.#keys;
+    this.#mi.update1D(keys.join(srcMAC, srcIP), size, t, x, 0);
     this.#h.update1D2D(srcIP, dstIP, size, t, x, 3 * l);
-    this.#jit.update1D(srcIP + dstIP, 0, t, x, 10 * l);
+    this.#jit.update1D(keys.join(srcIP, dstIP), 0, t, x, 10 * l);
     if (srcPort === "arp") this.#hp.update1D2D(srcMAC, dstMAC, size, t, x, 13 * l);
-    else this.#hp.update1D2D(srcIP + srcPort, dstIP + dstPort, size, t, x, 13 * l);
+    else {
+      const a = keys.join(srcIP, srcPort), b = keys.join(dstIP, dstPort);
+      this.#hp.update1D2D(a, b, size, t, x, 13 * l);
+    }
     this.#packets++;
     return x;
   }

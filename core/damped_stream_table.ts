@@ -10,6 +10,8 @@
  * @module
  */
 
+import { exp2 } from "./exp2.ts";
+
 /** Per stream and λ: CF1, CF2, w, lastT, kept mean, kept var, kept std (NaN = none kept). */
 const STREAM_FIELDS = 7;
 const CF1 = 0, CF2 = 1, W = 2, LAST_T = 3, MEAN = 4, VAR = 5, STD = 6;
@@ -170,9 +172,9 @@ export class DampedStreamTable {
     this.#insert(a, v, t);
     const b = keyB === keyA ? a : this.#acquire(keyB, t);
     const p = this.#pairOf(a, b, t);
+    this.#pairUpdate(p, a, v, t);
     const lambdas = this.lambdas.length;
     for (let l = 0; l < lambdas; l++) {
-      this.#pairUpdate(p, a, v, t, l);
       this.#stats1D(a, l, out, offset + 7 * l);
       this.#stats2D(p, l, out, offset + 7 * l + 3);
     }
@@ -213,16 +215,20 @@ export class DampedStreamTable {
     return s;
   }
 
+  // Every λ state of a stream (or pair) sees the same sequence of times, so the time since its
+  // last update is one number for all λ; and λ states never interact, so a stream or pair is
+  // updated for all λ at once (the reference goes λ by λ; the result is the same).
+
   #insert(s: number, v: number, t: number): void {
     const state = this.#stream;
     const lambdas = this.lambdas;
-    const pairs = this.#pairsOf[s];
-    for (let l = 0; l < lambdas.length; l++) {
-      const base = (s * lambdas.length + l) * STREAM_FIELDS;
-      const dt = t - state[base + LAST_T];
-      if (this.jitter) v = dt > 0 ? dt : 0;
+    const count = lambdas.length;
+    const first = s * count * STREAM_FIELDS;
+    const dt = t - state[first + LAST_T];
+    if (this.jitter) v = dt > 0 ? dt : 0;
+    for (let l = 0, base = first; l < count; l++, base += STREAM_FIELDS) {
       if (dt > 0) {
-        const f = Math.pow(2, -lambdas[l] * dt);
+        const f = exp2(-lambdas[l] * dt);
         state[base + CF1] *= f;
         state[base + CF2] *= f;
         state[base + W] *= f;
@@ -234,20 +240,9 @@ export class DampedStreamTable {
       state[base + MEAN] = NaN;
       state[base + VAR] = NaN;
       state[base + STD] = NaN;
-      for (let i = 0; i < pairs.length; i++) this.#pairUpdate(pairs[i], s, v, t, l);
     }
-  }
-
-  #decay(base: number, lambda: number, t: number): void {
-    const state = this.#stream;
-    const dt = t - state[base + LAST_T];
-    if (dt > 0) {
-      const f = Math.pow(2, -lambda * dt);
-      state[base + CF1] *= f;
-      state[base + CF2] *= f;
-      state[base + W] *= f;
-      state[base + LAST_T] = t;
-    }
+    const pairs = this.#pairsOf[s];
+    for (let i = 0; i < pairs.length; i++) this.#pairUpdate(pairs[i], s, v, t);
   }
 
   /** The kept mean, computed and kept if none is. */
@@ -340,27 +335,52 @@ export class DampedStreamTable {
     return p;
   }
 
-  /** update(s, v, t) of pair p at λ index l. */
-  #pairUpdate(p: number, s: number, v: number, t: number, l: number): void {
-    const lambdas = this.lambdas.length;
-    const lambda = this.lambdas[l];
+  /** update(s, v, t) of pair p, for every λ. */
+  #pairUpdate(p: number, s: number, v: number, t: number): void {
+    const stream = this.#stream;
+    const pair = this.#pair;
+    const lambdas = this.lambdas;
+    const count = lambdas.length;
     const i = this.#pairA[p] === s ? 0 : 1;
     const other = i === 0 ? this.#pairB[p] : this.#pairA[p];
-    this.#decay((other * lambdas + l) * STREAM_FIELDS, lambda, t);
-    const state = this.#pair;
-    const base = (p * lambdas + l) * PAIR_FIELDS;
-    const dt = t - state[base + LAST_T3];
-    if (dt > 0) {
-      const f = Math.pow(2, -lambda * dt);
-      state[base + CF3] *= f;
-      state[base + W3] *= f;
-      state[base + RES + i] *= f;
-      state[base + LAST_T3] = t;
+    let sb = s * count * STREAM_FIELDS;
+    let ob = other * count * STREAM_FIELDS;
+    let pb = p * count * PAIR_FIELDS;
+    const otherDt = t - stream[ob + LAST_T];
+    const pairDt = t - pair[pb + LAST_T3];
+    const mine = RES + i, theirs = RES + 1 - i;
+    // Often both clocks last moved together: then the factors are the same numbers.
+    const sameDt = otherDt === pairDt;
+    for (let l = 0; l < count; l++) {
+      const lambda = lambdas[l];
+      let f = 1;
+      if (otherDt > 0) { // decay(t) of the other stream
+        f = exp2(-lambda * otherDt);
+        stream[ob + CF1] *= f;
+        stream[ob + CF2] *= f;
+        stream[ob + W] *= f;
+        stream[ob + LAST_T] = t;
+      }
+      if (pairDt > 0) {
+        if (!sameDt) f = exp2(-lambda * pairDt);
+        pair[pb + CF3] *= f;
+        pair[pb + W3] *= f;
+        pair[pb + mine] *= f;
+        pair[pb + LAST_T3] = t;
+      }
+      let mean = stream[sb + MEAN];
+      if (mean !== mean) {
+        const w = stream[sb + W];
+        mean = stream[sb + MEAN] = w === 0 ? 0 : stream[sb + CF1] / w;
+      }
+      const r = v - mean;
+      pair[pb + CF3] += r * pair[pb + theirs];
+      pair[pb + W3] += 1;
+      pair[pb + mine] = r;
+      sb += STREAM_FIELDS;
+      ob += STREAM_FIELDS;
+      pb += PAIR_FIELDS;
     }
-    const r = v - this.#mean((s * lambdas + l) * STREAM_FIELDS);
-    state[base + CF3] += r * state[base + RES + 1 - i];
-    state[base + W3] += 1;
-    state[base + RES + i] = r;
   }
 
   /** [radius, magnitude, cov, pcc] of pair p at λ index l. */

@@ -1,0 +1,32 @@
+/**
+ * 2^x for the damped statistics' decay factors, several times faster than `Math.pow(2, x)` on
+ * the runtimes foxtail targets and within about an ulp of it: a 256-entry table of 2^(j/256)
+ * times a degree-5 polynomial of the remainder (|remainder| ≤ 1/512, truncation below 1e-20).
+ *
+ * @module
+ */
+
+const STEPS = 256;
+const LN2 = 0.6931471805599453;
+/** 2^(j/256), j = 0..255. */
+const TABLE = new Float64Array(STEPS);
+for (let j = 0; j < STEPS; j++) TABLE[j] = Math.pow(2, j / STEPS);
+/** Below this the result is subnormal or 0; leave that rare case to Math.pow. */
+const SMALLEST = -1020;
+const LARGEST = 1020;
+/** 2^m for m in [SMALLEST - 1, LARGEST + 1], exact. */
+const POWERS = new Float64Array(LARGEST - SMALLEST + 3);
+for (let m = SMALLEST - 1; m <= LARGEST + 1; m++) POWERS[m - SMALLEST + 1] = Math.pow(2, m);
+
+/** 2^x (NaN for NaN, Math.pow(2, x) outside ±1020). */
+export function exp2(x: number): number {
+  if (!(x > SMALLEST && x < LARGEST)) return Math.pow(2, x);
+  const scaled = x * STEPS; // exact: a power-of-two scaling
+  const k = Math.round(scaled);
+  const u = (scaled - k) * (LN2 / STEPS); // scaled − k is exact; |u| ≤ ln2/512
+  // 2^(x − k/256) − 1 = e^u − 1, kept small so that adding it to 1 (below) rounds once.
+  const q = u * (1 + u * (1 / 2 + u * (1 / 6 + u * (1 / 24 + u * (1 / 120)))));
+  const j = k & (STEPS - 1);
+  const t = TABLE[j];
+  return (t + t * q) * POWERS[(k - j) / STEPS - SMALLEST + 1];
+}
