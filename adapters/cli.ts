@@ -9,7 +9,9 @@
 
 import process from "node:process";
 import { type Command, UsageError } from "./command.ts";
+import { evaluateCommand } from "./commands/evaluate.ts";
 import { sampleCommand } from "./commands/sample.ts";
+import { trainCommand } from "./commands/train.ts";
 import { scoreCommand } from "./commands/score.ts";
 import { VERSION } from "./version.ts";
 
@@ -17,6 +19,8 @@ import { VERSION } from "./version.ts";
 export const COMMANDS: Command[] = [
   scoreCommand,
   sampleCommand,
+  evaluateCommand,
+  trainCommand,
 ];
 
 function overview(): string {

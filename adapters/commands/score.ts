@@ -21,6 +21,7 @@ import {
 import { readCsvRecords } from "../csv_records.ts";
 import { LineWriter } from "../line_writer.ts";
 import { parseNumericRow, RowError } from "../numeric_row.ts";
+import { isDeepAutoencoderFile, scoreWithDeepAutoencoder } from "./score_deep_ae.ts";
 import { renderScoreTimelineSvg, type TimelineSpan } from "../plot/score_timeline_svg.ts";
 import { formatSeconds, ProgressLine } from "../terminal_progress.ts";
 
@@ -42,7 +43,7 @@ Input and output:
   --header              the first row holds column names
   --out FILE            write index,score here instead of standard output
   --save-model FILE     save the model after the last row (atomically)
-  --load-model FILE     start from a saved model
+  --load-model FILE     start from a saved model (KitNET, or a deep autoencoder from train)
   --plot FILE.svg       draw the score timeline (log axis, learning phases shaded)
 
 Threshold (log-normal fit of the first scores after learning):
@@ -129,6 +130,7 @@ async function run(args: string[]): Promise<number> {
   if (loadPath !== undefined) {
     const clash = MODEL_FLAGS.find((flag) => values[flag] !== undefined);
     if (clash) throw new UsageError(`--${clash} cannot be combined with --load-model`);
+    if (isDeepAutoencoderFile(loadPath)) return scoreWithDeepAutoencoder(file, loadPath, values);
   }
   const calibration = integerFlag(values, "calibration", 0, 0);
   const tailProbability = numberFlag(values, "tail-probability", 1e-4, 0, 1);
