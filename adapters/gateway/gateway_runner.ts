@@ -1,0 +1,280 @@
+/**
+ * The running gateway: MQTT in, the engine, scores and alerts out, snapshots on a timer and at
+ * shutdown. {@linkcode GatewayView} is what the dashboard (and tests) read and act through.
+ *
+ * @module
+ */
+
+import type { DevicePhase } from "../../core/device_detector.ts";
+import type { GatewayConfig } from "../../core/gateway_config.ts";
+import {
+  type AlertEvent,
+  type DeviceSummary,
+  type GatewayCounters,
+  GatewayEngine,
+} from "../../core/gateway_engine.ts";
+import type { ScorePoint } from "../../core/score_history.ts";
+import { VERSION } from "../version.ts";
+import { MqttLink, type MqttLinkStats } from "./mqtt_link.ts";
+import { SnapshotStore } from "./snapshot_store.ts";
+
+/** Messages processed per turn of the event loop, so MQTT I/O keeps flowing under load. */
+const DRAIN_BATCH = 512;
+
+/** Something that happened, as the dashboard's event stream carries it. */
+export type GatewayEvent =
+  | {
+    type: "score";
+    device: string;
+    ts: number;
+    score: number;
+    threshold: number | null;
+    anomaly: boolean;
+    phase: DevicePhase;
+  }
+  | { type: "alert"; alert: AlertEvent }
+  | { type: "snapshot"; path: string; at: number };
+
+/** The gateway's state at a glance. */
+export interface GatewayStatus {
+  /** foxtail's version. */
+  version: string;
+  /** When the gateway started, in milliseconds since the epoch. */
+  startedAt: number;
+  /** The MQTT connection. */
+  mqtt: MqttLinkStats;
+  /** Message, rejection, drop, eviction and anomaly counters. */
+  counters: GatewayCounters;
+  /** Devices held. */
+  devices: number;
+  /** Messages waiting in the queue. */
+  queued: number;
+  /** When the last snapshot was written (or restored), or null. */
+  lastSnapshotAt: number | null;
+  /** Snapshot writes that failed. */
+  snapshotFailures: number;
+}
+
+/** What the dashboard reads and does. */
+export interface GatewayView {
+  /** The state at a glance. */
+  status(): GatewayStatus;
+  /** Every device, most recently seen first. */
+  devices(): DeviceSummary[];
+  /** A device's recent scores, oldest first; undefined for an unknown device. */
+  deviceScores(id: string, limit?: number): ScorePoint[] | undefined;
+  /** Recent alerts, newest first. */
+  recentAlerts(): AlertEvent[];
+  /** Calls `listener` on every event until the returned function is called. */
+  subscribe(listener: (event: GatewayEvent) => void): () => void;
+  /** Writes a snapshot now; returns its path. */
+  snapshotNow(): string;
+  /** Forgets a device so it relearns; returns whether it was held. */
+  resetDevice(id: string): boolean;
+  /** Sets (or with null clears) a device's manual threshold; returns whether it was held. */
+  setThreshold(id: string, value: number | null): boolean;
+}
+
+/** Options of {@linkcode GatewayRunner}. */
+export interface GatewayRunnerOptions {
+  /** Where log lines go (default: standard error). */
+  log?: (line: string) => void;
+  /** The clock, in milliseconds since the epoch (default `Date.now`). */
+  now?: () => number;
+}
+
+/** The gateway: start it, read it through {@linkcode GatewayView}, stop it. */
+export class GatewayRunner implements GatewayView {
+  /** The configuration it runs. */
+  readonly config: GatewayConfig;
+  /** The logic. */
+  readonly engine: GatewayEngine;
+  /** The MQTT connection. */
+  readonly link: MqttLink;
+  /** The snapshot folder. */
+  readonly store: SnapshotStore;
+  readonly #log: (line: string) => void;
+  readonly #now: () => number;
+  readonly #listeners = new Set<(event: GatewayEvent) => void>();
+  readonly #scoreTopicPrefix: string;
+  #startedAt = 0;
+  #lastSnapshotAt: number | null = null;
+  #snapshotFailures = 0;
+  #drainScheduled = false;
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
+  #snapshotTimer: ReturnType<typeof setInterval> | undefined;
+  #running = false;
+  readonly #drainSoon = (): void => this.#drain();
+
+  constructor(config: GatewayConfig, options: GatewayRunnerOptions = {}) {
+    this.config = config;
+    this.#log = options.log ?? ((line) => console.error(line));
+    this.#now = options.now ?? Date.now;
+    this.#scoreTopicPrefix = `${config.mqtt.topicPrefix}/`;
+    this.engine = new GatewayEngine(config, {
+      score: (device, v, ts) => {
+        const threshold = Number.isNaN(v.threshold) ? "null" : String(v.threshold);
+        // Built by hand: one string per message, no intermediate object.
+        this.link.publishScore(
+          `${this.#scoreTopicPrefix}${device.id}/score`,
+          `{"ts":${ts},"score":${v.score},"threshold":${threshold},"anomaly":${v.anomaly},` +
+            `"phase":"${v.phase}"}`,
+        );
+        if (this.#listeners.size > 0) {
+          this.#emit({
+            type: "score",
+            device: device.id,
+            ts,
+            score: v.score,
+            threshold: Number.isNaN(v.threshold) ? null : v.threshold,
+            anomaly: v.anomaly,
+            phase: v.phase,
+          });
+        }
+      },
+      alert: (alert) => {
+        this.link.publishAlert(
+          `${this.#scoreTopicPrefix}${alert.device}/alert`,
+          JSON.stringify(alert),
+        );
+        this.#emit({ type: "alert", alert });
+      },
+    });
+    this.link = new MqttLink(config.mqtt, config.streams, {
+      message: (topic, payload) => {
+        this.engine.receive(topic, payload, this.#now());
+        this.#scheduleDrain();
+      },
+      log: (line) => this.#log(line),
+    });
+    this.store = new SnapshotStore(config.snapshots.dir, config.snapshots.keep);
+  }
+
+  /** Restores the newest usable snapshot, connects, and starts the snapshot timer. */
+  start(): void {
+    if (this.#running) throw new Error("the gateway is already running");
+    this.#running = true;
+    this.#startedAt = this.#now();
+    const { loaded, passedOver } = this.store.loadNewest((bytes) => this.engine.restore(bytes));
+    for (const line of passedOver) this.#log(`snapshot: passed over ${line}`);
+    if (loaded !== undefined) {
+      const r = loaded.value;
+      this.#lastSnapshotAt = r.savedAt;
+      this.#log(
+        `snapshot: resumed ${r.devices} device(s) from ${loaded.path} ` +
+          `(saved ${new Date(r.savedAt).toISOString()})`,
+      );
+      for (const line of r.skipped) this.#log(`snapshot: skipped ${line}`);
+    } else {
+      this.#log(`snapshot: none usable in ${this.store.dir}; every device starts learning`);
+    }
+    this.link.start();
+    const seconds = this.config.snapshots.intervalSeconds;
+    if (seconds > 0) {
+      this.#snapshotTimer = setInterval(() => this.#snapshotQuietly(), seconds * 1000);
+    }
+  }
+
+  /** Stops timers, scores what is queued, writes a final snapshot, publishes `offline`. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    clearInterval(this.#snapshotTimer);
+    clearTimeout(this.#drainTimer);
+    this.#drainScheduled = false;
+    this.engine.drain();
+    this.#snapshotQuietly();
+    await this.link.stop();
+    this.#listeners.clear();
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled || !this.#running) return;
+    this.#drainScheduled = true;
+    this.#drainTimer = setTimeout(this.#drainSoon, 0);
+  }
+
+  #drain(): void {
+    this.#drainScheduled = false;
+    this.engine.drain(DRAIN_BATCH);
+    if (this.engine.queued > 0) this.#scheduleDrain();
+  }
+
+  #snapshotQuietly(): void {
+    try {
+      this.snapshotNow();
+    } catch (error) {
+      this.#snapshotFailures++;
+      this.#log(`snapshot: cannot write to ${this.store.dir}: ${(error as Error).message}`);
+    }
+  }
+
+  #emit(event: GatewayEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#log(`event listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  // ---- GatewayView ---------------------------------------------------------------------------
+
+  /** The state at a glance. */
+  status(): GatewayStatus {
+    return {
+      version: VERSION,
+      startedAt: this.#startedAt,
+      mqtt: this.link.stats(),
+      counters: this.engine.counters(),
+      devices: this.engine.deviceCount,
+      queued: this.engine.queued,
+      lastSnapshotAt: this.#lastSnapshotAt,
+      snapshotFailures: this.#snapshotFailures,
+    };
+  }
+
+  /** Every device, most recently seen first. */
+  devices(): DeviceSummary[] {
+    return this.engine.devices();
+  }
+
+  /** A device's recent scores, oldest first. */
+  deviceScores(id: string, limit?: number): ScorePoint[] | undefined {
+    return this.engine.device(id)?.history.points(limit);
+  }
+
+  /** Recent alerts, newest first. */
+  recentAlerts(): AlertEvent[] {
+    return this.engine.recentAlerts();
+  }
+
+  /** Calls `listener` on every event until the returned function is called. */
+  subscribe(listener: (event: GatewayEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Writes a snapshot now (atomically); returns its path. */
+  snapshotNow(): string {
+    const at = this.#now();
+    const path = this.store.save(this.engine.toBytes(at));
+    this.#lastSnapshotAt = at;
+    this.#emit({ type: "snapshot", path, at });
+    return path;
+  }
+
+  /** Forgets a device so it relearns. */
+  resetDevice(id: string): boolean {
+    return this.engine.resetDevice(id);
+  }
+
+  /** Sets or clears a device's manual threshold. */
+  setThreshold(id: string, value: number | null): boolean {
+    const device = this.engine.device(id);
+    if (device === undefined) return false;
+    device.setThreshold(value);
+    return true;
+  }
+}

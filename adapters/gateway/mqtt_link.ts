@@ -1,0 +1,172 @@
+/**
+ * The gateway's MQTT connection (MQTT.js): connects with credentials and TLS, reconnects with
+ * doubling back-off, subscribes to every stream on each (re)connect, keeps a retained
+ * `{prefix}/status` (`online`, and `offline` as the last will), and publishes scores (QoS 0)
+ * and alerts (QoS 1).
+ *
+ * @module
+ */
+
+import { readFileSync } from "node:fs";
+import mqtt from "mqtt";
+import type { MqttConfig, StreamConfig } from "../../core/gateway_config.ts";
+
+/** Alerts held while disconnected; beyond it the oldest is dropped (and counted). */
+export const PENDING_ALERTS = 256;
+
+/** What the link tells its owner. */
+export interface MqttLinkEvents {
+  /** A telemetry message arrived. */
+  message(topic: string, payload: Uint8Array): void;
+  /** A line for the log. */
+  log(line: string): void;
+}
+
+/** Connection counters. */
+export interface MqttLinkStats {
+  /** Whether connected now. */
+  connected: boolean;
+  /** Successful connects (the first one included). */
+  connects: number;
+  /** Reconnect attempts. */
+  reconnects: number;
+  /** Scores not published because the link was down. */
+  scoresSkipped: number;
+  /** Alerts dropped from a full pending list while the link was down. */
+  alertsDropped: number;
+}
+
+/** The MQTT side of the gateway. */
+export class MqttLink {
+  readonly #config: MqttConfig;
+  readonly #streams: readonly StreamConfig[];
+  readonly #events: MqttLinkEvents;
+  readonly #statusTopic: string;
+  #client: mqtt.MqttClient | undefined;
+  #pending: [string, string][] = [];
+  readonly #stats: MqttLinkStats = {
+    connected: false,
+    connects: 0,
+    reconnects: 0,
+    scoresSkipped: 0,
+    alertsDropped: 0,
+  };
+
+  constructor(config: MqttConfig, streams: readonly StreamConfig[], events: MqttLinkEvents) {
+    this.#config = config;
+    this.#streams = streams;
+    this.#events = events;
+    this.#statusTopic = `${config.topicPrefix}/status`;
+  }
+
+  /** A copy of the connection counters. */
+  stats(): MqttLinkStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Starts connecting and returns at once: a gateway keeps running and retrying (with back-off)
+   * while its broker is away; {@linkcode whenConnected} waits for the connection.
+   */
+  start(): void {
+    const c = this.#config;
+    const options: mqtt.IClientOptions = {
+      protocolVersion: c.protocolVersion,
+      clientId: c.clientId ?? `foxtail-${Math.random().toString(16).slice(2, 10)}`,
+      username: c.username,
+      password: c.password,
+      keepalive: c.keepaliveSeconds,
+      reconnectPeriod: c.reconnectMinMs,
+      connectTimeout: 10_000,
+      clean: true,
+      resubscribe: false, // subscribed on every connect instead, clean session or not
+      queueQoSZero: false, // scores while offline are skipped, not queued without bound
+      will: { topic: this.#statusTopic, payload: "offline", qos: 1, retain: true },
+    };
+    if (c.ca !== undefined) options.ca = readFileSync(c.ca);
+    const client = mqtt.connect(c.url, options);
+    this.#client = client;
+    client.on("connect", () => this.#onConnect(client));
+    client.on("reconnect", () => {
+      this.#stats.reconnects++;
+      // Back-off: MQTT.js reads reconnectPeriod anew before each attempt.
+      client.options.reconnectPeriod = Math.min(
+        (client.options.reconnectPeriod ?? c.reconnectMinMs) * 2,
+        c.reconnectMaxMs,
+      );
+    });
+    client.on("close", () => {
+      if (this.#stats.connected) this.#events.log(`mqtt: disconnected from ${c.url}`);
+      this.#stats.connected = false;
+    });
+    client.on("error", (error) => this.#events.log(`mqtt: ${error.message}`));
+    client.on("message", (topic, payload) => this.#events.message(topic, payload));
+  }
+
+  /** Resolves once connected (at once if connected now). */
+  whenConnected(): Promise<void> {
+    const client = this.#client;
+    if (client === undefined) return Promise.reject(new Error("the MQTT link is not started"));
+    if (this.#stats.connected) return Promise.resolve();
+    return new Promise((resolve) => client.once("connect", () => resolve()));
+  }
+
+  #onConnect(client: mqtt.MqttClient): void {
+    const c = this.#config;
+    this.#stats.connected = true;
+    this.#stats.connects++;
+    client.options.reconnectPeriod = c.reconnectMinMs;
+    this.#events.log(`mqtt: connected to ${c.url}`);
+    client.publish(this.#statusTopic, "online", { qos: 1, retain: true });
+    for (const stream of this.#streams) {
+      client.subscribe(stream.subscribe, { qos: stream.qos }, (error) => {
+        if (error) {
+          this.#events.log(`mqtt: cannot subscribe to ${stream.subscribe}: ${error.message}`);
+        }
+      });
+    }
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const [topic, body] of pending) client.publish(topic, body, { qos: 1 });
+  }
+
+  /** Publishes a score (QoS 0); skipped (and counted) while disconnected. */
+  publishScore(topic: string, body: string): void {
+    const client = this.#client;
+    if (client === undefined || !this.#stats.connected) {
+      this.#stats.scoresSkipped++;
+      return;
+    }
+    client.publish(topic, body, { qos: 0 });
+  }
+
+  /** Publishes an alert (QoS 1); held (up to {@linkcode PENDING_ALERTS}) while disconnected. */
+  publishAlert(topic: string, body: string): void {
+    const client = this.#client;
+    if (client !== undefined && this.#stats.connected) {
+      client.publish(topic, body, { qos: 1 });
+      return;
+    }
+    if (this.#pending.length === PENDING_ALERTS) {
+      this.#pending.shift();
+      this.#stats.alertsDropped++;
+    }
+    this.#pending.push([topic, body]);
+  }
+
+  /** Publishes the retained `offline` status (when connected) and closes the connection. */
+  async stop(): Promise<void> {
+    const client = this.#client;
+    if (client === undefined) return;
+    this.#client = undefined;
+    if (this.#stats.connected) {
+      try {
+        await client.publishAsync(this.#statusTopic, "offline", { qos: 1, retain: true });
+      } catch (error) {
+        this.#events.log(`mqtt: could not publish offline status: ${(error as Error).message}`);
+      }
+    }
+    await client.endAsync();
+    this.#stats.connected = false;
+  }
+}

@@ -1,0 +1,140 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt from "mqtt";
+import { validateGatewayConfig } from "../core/gateway_config.ts";
+import { GatewayRunner } from "../adapters/gateway/gateway_runner.ts";
+import { startBroker } from "./support/mqtt_broker.ts";
+import {
+  faultPayload,
+  SensorSignal,
+  SMALL_LEARNING,
+  smallConfig,
+} from "./support/gateway_fixtures.ts";
+
+interface Received {
+  topic: string;
+  body: string;
+  retain: boolean;
+}
+
+/** Waits until `check` holds, polling; fails after `ms`. */
+async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("gateway over MQTT (embedded aedes broker)", () => {
+  test("telemetry in, scores and alerts out, bad payloads counted, snapshot, restart resumes", async () => {
+    const broker = await startBroker();
+    const dir = mkdtempSync(join(tmpdir(), "foxtail-gateway-"));
+    const logs: string[] = [];
+    const config = validateGatewayConfig(smallConfig({
+      mqtt: { url: broker.url, topicPrefix: "ft", protocolVersion: 4, reconnectMinMs: 50 },
+      snapshots: { dir, intervalSeconds: 0, keep: 2 },
+      limits: { maxDevices: 8, queueCapacity: 4096, historyPoints: 64 },
+    }));
+    const observer = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    const received: Received[] = [];
+    observer.on("message", (topic, payload, packet) => {
+      received.push({ topic, body: payload.toString(), retain: packet.retain });
+    });
+    await observer.subscribeAsync("ft/#", { qos: 1 });
+    const sensor = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    let gateway: GatewayRunner | undefined;
+    try {
+      gateway = new GatewayRunner(config, { log: (line) => logs.push(line) });
+      gateway.start();
+      await gateway.link.whenConnected();
+      await until(
+        () => received.some((m) => m.topic === "ft/status" && m.body === "online"),
+        "online",
+      );
+
+      const signal = new SensorSignal(21);
+      const normal = SMALL_LEARNING + 30;
+      for (let i = 0; i < normal; i++) {
+        await sensor.publishAsync("sensors/boiler/telemetry", Buffer.from(signal.next()), {
+          qos: 1,
+        });
+      }
+      await sensor.publishAsync("sensors/boiler/telemetry", "{not json", { qos: 1 });
+      await sensor.publishAsync("sensors/boiler/telemetry", Buffer.from(faultPayload()), {
+        qos: 1,
+      });
+      const scores = () => received.filter((m) => m.topic === "ft/boiler/score");
+      await until(() => scores().length === normal + 1, "every score");
+      await until(() => received.some((m) => m.topic === "ft/boiler/alert"), "the alert");
+
+      const parsed = scores().map((m) => JSON.parse(m.body));
+      assert.deepEqual(Object.keys(parsed[0]).sort(), [
+        "anomaly",
+        "phase",
+        "score",
+        "threshold",
+        "ts",
+      ]);
+      const phases = [...new Set(parsed.map((s) => s.phase))];
+      assert.deepEqual(phases, ["mapping", "training", "calibrating", "executing"]);
+      const last = parsed[parsed.length - 1];
+      assert.equal(last.anomaly, true);
+      assert.ok(last.score > last.threshold);
+      const alert = JSON.parse(received.find((m) => m.topic === "ft/boiler/alert")!.body);
+      assert.equal(alert.device, "boiler");
+      assert.equal(alert.score, last.score);
+      assert.equal(alert.threshold, last.threshold);
+      assert.ok(alert.attribution.features.length > 0);
+      assert.ok(alert.attribution.features.every((f: string) => ["t", "h", "power.v"].includes(f)));
+
+      const counters = gateway.status().counters;
+      assert.equal(counters.messages, normal + 2);
+      assert.equal(counters.accepted, normal + 1);
+      assert.equal(counters.rejected["not-json"], 1);
+      assert.equal(gateway.deviceScores("boiler")!.length, config.limits.historyPoints);
+      assert.equal(gateway.recentAlerts()[0].score, last.score);
+
+      const written = gateway.snapshotNow();
+      assert.ok(existsSync(written));
+      await gateway.stop();
+      await until(
+        () => received.some((m) => m.topic === "ft/status" && m.body === "offline"),
+        "offline",
+      );
+      assert.equal(gateway.store.sequences().length, 2, "the explicit and the final snapshot");
+
+      // Restart: the device resumes executing at once and its scores continue.
+      const messagesBefore = counters.accepted;
+      received.length = 0;
+      gateway = new GatewayRunner(config, { log: (line) => logs.push(line) });
+      gateway.start();
+      assert.equal(gateway.devices()[0].phase, "executing");
+      assert.equal(gateway.status().counters.accepted, messagesBefore);
+      await gateway.link.whenConnected();
+      await until(() => received.some((m) => m.body === "online"), "online again");
+      const more = 5;
+      for (let i = 0; i < more; i++) {
+        await sensor.publishAsync("sensors/boiler/telemetry", Buffer.from(signal.next()), {
+          qos: 1,
+        });
+      }
+      await until(() => scores().length === more, "scores after the restart");
+      for (const s of scores().map((m) => JSON.parse(m.body))) {
+        assert.equal(s.phase, "executing");
+        assert.ok(s.score > 0 && typeof s.threshold === "number");
+      }
+      assert.equal(gateway.engine.device("boiler")!.messages, messagesBefore + more);
+      assert.ok(logs.some((line) => /resumed 1 device/.test(line)), logs.join("\n"));
+    } finally {
+      await gateway?.stop();
+      await sensor.endAsync();
+      await observer.endAsync();
+      await broker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
