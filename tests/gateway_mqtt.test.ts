@@ -55,6 +55,7 @@ describe("gateway over MQTT (embedded aedes broker)", () => {
         () => received.some((m) => m.topic === "ft/status" && m.body === "online"),
         "online",
       );
+      await until(() => logs.some((line) => /subscribed/.test(line)), "the subscription");
 
       const signal = new SensorSignal(21);
       const normal = SMALL_LEARNING + 30;
@@ -116,6 +117,10 @@ describe("gateway over MQTT (embedded aedes broker)", () => {
       assert.equal(gateway.status().counters.accepted, messagesBefore);
       await gateway.link.whenConnected();
       await until(() => received.some((m) => m.body === "online"), "online again");
+      await until(
+        () => logs.filter((line) => /subscribed/.test(line)).length === 2,
+        "resubscribed",
+      );
       const more = 5;
       for (let i = 0; i < more; i++) {
         await sensor.publishAsync("sensors/boiler/telemetry", Buffer.from(signal.next()), {

@@ -120,9 +120,11 @@ export class MqttLink {
     client.publish(this.#statusTopic, "online", { qos: 1, retain: true });
     for (const stream of this.#streams) {
       client.subscribe(stream.subscribe, { qos: stream.qos }, (error) => {
-        if (error) {
-          this.#events.log(`mqtt: cannot subscribe to ${stream.subscribe}: ${error.message}`);
-        }
+        this.#events.log(
+          error
+            ? `mqtt: cannot subscribe to ${stream.subscribe}: ${error.message}`
+            : `mqtt: subscribed to ${stream.subscribe}`,
+        );
       });
     }
     const pending = this.#pending;
