@@ -10,6 +10,7 @@
 import process from "node:process";
 import { type Command, UsageError } from "./command.ts";
 import { evaluateCommand } from "./commands/evaluate.ts";
+import { pcapCommand } from "./commands/pcap.ts";
 import { runCommand } from "./commands/run.ts";
 import { sampleCommand } from "./commands/sample.ts";
 import { trainCommand } from "./commands/train.ts";
@@ -19,6 +20,7 @@ import { VERSION } from "./version.ts";
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: Command[] = [
   scoreCommand,
+  pcapCommand,
   runCommand,
   sampleCommand,
   evaluateCommand,
