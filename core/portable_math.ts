@@ -42,17 +42,38 @@ function expm1Reduced(r: number): number {
   return r + r * r * p;
 }
 
+/** e^x by the plain reduction e^x = 2^k·e^r, |r| ≤ ln2/2: slow, used to build the table. */
+function slowExp(x: number): number {
+  const k = Math.round(x * INV_LN2);
+  const r = (x - k * LN2_HI) - k * LN2_LO;
+  return (1 + expm1Reduced(r)) * POW2[POW2_OFFSET + k];
+}
+
+// e^(j·ln2/64) = 2^(j/64) for j = 0 … 63, so that the fast path's remainder is tiny.
+const STEPS = 64;
+const TABLE = new Float64Array(STEPS);
+for (let j = 0; j < STEPS; j++) TABLE[j] = slowExp(j * (LN2_HI + LN2_LO) / STEPS);
+const STEP_HI = LN2_HI / STEPS; // exact: dividing by a power of two
+const STEP_LO = LN2_LO / STEPS;
+const INV_STEP = INV_LN2 * STEPS;
+
 /** e^x, identical on every JavaScript engine. */
 export function portableExp(x: number): number {
   if (!(x < EXP_OVERFLOW)) return x !== x ? NaN : Infinity;
   if (x < EXP_UNDERFLOW) return 0;
-  const k = Math.round(x * INV_LN2);
-  const r = (x - k * LN2_HI) - k * LN2_LO;
-  const p = 1 + expm1Reduced(r);
-  // Two steps keep 2^k representable near both ends of the range.
-  if (k > 1000) return p * POW2[POW2_OFFSET + k - 100] * POW2[POW2_OFFSET + 100];
-  if (k < -1000) return p * POW2[POW2_OFFSET + k + 100] * POW2[POW2_OFFSET - 100];
-  return p * POW2[POW2_OFFSET + k];
+  // x = (64q + j)·ln2/64 + r with |r| ≤ ln2/128; e^x = 2^q · 2^(j/64) · e^r, and the degree-6
+  // Taylor polynomial of e^r − 1 is exact to 1e-17 there. k·STEP_HI is exact (k < 2^17).
+  const k = Math.round(x * INV_STEP);
+  const r = (x - k * STEP_HI) - k * STEP_LO;
+  const j = k & (STEPS - 1);
+  const q = (k - j) / STEPS;
+  const p = r + r * r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720)))));
+  const t = TABLE[j];
+  const scaled = t + t * p;
+  // Two steps keep 2^q representable near both ends of the range.
+  if (q > 1000) return scaled * POW2[POW2_OFFSET + q - 100] * POW2[POW2_OFFSET + 100];
+  if (q < -1000) return scaled * POW2[POW2_OFFSET + q + 100] * POW2[POW2_OFFSET - 100];
+  return scaled * POW2[POW2_OFFSET + q];
 }
 
 /** e^x − 1, accurate near 0, identical on every JavaScript engine. */
@@ -66,9 +87,18 @@ export function portableTanh(x: number): number {
   const a = x < 0 ? -x : x;
   // tanh(a) rounds to 1 beyond 19.1; this also keeps exp away from overflow.
   if (a > 22) return x < 0 ? -1 : 1;
-  const e = portableExpm1(2 * a);
-  const t = e / (e + 2);
-  return x < 0 ? -t : t;
+  // tanh(a) = (e^2a − 1) / (e^2a + 1), with e^2a − 1 computed as in portableExp (inlined here
+  // because this is the autoencoder's hottest function). For 2a < ln2 the power of two is 1 and
+  // (t − 1) + t·p keeps full relative accuracy near 0.
+  const k = Math.round(2 * a * INV_STEP);
+  const r = (2 * a - k * STEP_HI) - k * STEP_LO;
+  const j = k & (STEPS - 1);
+  const q = (k - j) / STEPS;
+  const p = r + r * r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720)))));
+  const t = TABLE[j];
+  const e = q === 0 ? (t - 1) + t * p : (t + t * p) * POW2[POW2_OFFSET + q] - 1;
+  const y = e / (e + 2);
+  return x < 0 ? -y : y;
 }
 
 /** The logistic function 1 / (1 + e^−x), identical on every JavaScript engine. */

@@ -2,7 +2,13 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type DenseLayerSpec, DenseNetwork } from "../core/dense_network.ts";
 import { rowMeanSquaredErrors, trainDense } from "../core/dense_trainer.ts";
-import { matmulTransposed, transpose } from "../core/matrix_kernels.ts";
+import {
+  MATMUL_USES_SIMD,
+  matmulTransposed,
+  matmulTransposedScalar,
+  transpose,
+} from "../core/matrix_kernels.ts";
+import { matmulTransposedSimd } from "../core/simd_matmul.ts";
 import { MersenneTwister } from "../core/mersenne_twister.ts";
 import {
   portableExp,
@@ -18,21 +24,39 @@ function randomMatrix(rng: MersenneTwister, length: number): Float64Array {
 }
 
 describe("matrix kernels", () => {
-  test("matmulTransposed equals the textbook triple loop for every block remainder", () => {
-    const rng = new MersenneTwister(7);
-    for (const [m, n, k] of [[1, 1, 1], [4, 2, 3], [5, 3, 7], [7, 5, 1], [9, 12, 16], [3, 1, 4]]) {
-      const a = randomMatrix(rng, m * k);
-      const b = randomMatrix(rng, n * k);
-      const c = new Float64Array(m * n).fill(99);
-      matmulTransposed(a, b, c, m, n, k);
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < n; j++) {
-          let s = 0;
-          for (let t = 0; t < k; t++) s += a[i * k + t] * b[j * k + t];
-          assert.ok(Math.abs(c[i * n + j] - s) < 1e-12, `${m}×${n}×${k} at ${i},${j}`);
+  const kernels = [
+    ["scalar", matmulTransposedScalar],
+    ["WebAssembly SIMD", matmulTransposedSimd],
+  ] as const;
+  for (const [name, kernel] of kernels) {
+    test(`${name} kernel equals the textbook triple loop for every block remainder`, () => {
+      assert.ok(kernel !== undefined, "Deno, Bun and Node all have WebAssembly SIMD");
+      const rng = new MersenneTwister(7);
+      const shapes = [[1, 1, 1], [4, 2, 3], [5, 3, 7], [7, 5, 1], [9, 12, 16], [3, 1, 4], [
+        101,
+        50,
+        25,
+      ]];
+      for (const [m, n, k] of shapes) {
+        const a = randomMatrix(rng, m * k);
+        const b = randomMatrix(rng, n * k);
+        const c = new Float64Array(m * n + 1).fill(99);
+        kernel(a, b, c, m, n, k);
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let s = 0;
+            for (let t = 0; t < k; t++) s += a[i * k + t] * b[j * k + t];
+            assert.ok(Math.abs(c[i * n + j] - s) < 1e-12, `${m}×${n}×${k} at ${i},${j}`);
+          }
         }
+        assert.equal(c[m * n], 99, "nothing written past C");
       }
-    }
+    });
+  }
+
+  test("the SIMD kernel is the one in use", () => {
+    assert.ok(MATMUL_USES_SIMD);
+    assert.equal(matmulTransposed, matmulTransposedSimd);
   });
 
   test("transpose", () => {
