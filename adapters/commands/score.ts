@@ -178,7 +178,7 @@ async function run(args: string[]): Promise<number> {
         if (calibrator!.add(score)) {
           threshold = logNormalThreshold(calibrator!.fit(), tailProbability);
         }
-      } else if (threshold !== undefined && score >= threshold) {
+      } else if (threshold !== undefined && score > threshold) {
         anomalies++;
       }
       if (phase !== spanPhase) {
