@@ -66,3 +66,53 @@ export { PayloadDecoder, REJECT_REASONS, type RejectReason } from "./core/payloa
 export { DropOldestQueue } from "./core/drop_oldest_queue.ts";
 export { LruTable } from "./core/lru_table.ts";
 export { ScoreHistory, type ScorePoint } from "./core/score_history.ts";
+export {
+  DeepAutoencoder,
+  type DeepAutoencoderOptions,
+  type DeepAutoencoderTrainingOptions,
+  KDD99_TRAINING,
+  NSL_KDD_TRAINING,
+  PAPER_HIDDEN_LAYERS,
+} from "./core/deep_autoencoder.ts";
+export { type DenseLayerSpec, DenseNetwork, DenseWorkspace } from "./core/dense_network.ts";
+export {
+  type DenseTrainingOptions,
+  type EarlyStopping,
+  type EpochReport,
+  type KernelPenalty,
+  rowMeanSquaredErrors,
+  trainDense,
+  type TrainingHistory,
+} from "./core/dense_trainer.ts";
+export { Adam, type AdamOptions } from "./core/adam.ts";
+export { type Activation, ACTIVATIONS } from "./core/activations.ts";
+export { ColumnScaler, type ScalingMethod } from "./core/column_scaler.ts";
+export {
+  type TabularColumn,
+  TabularEncoder,
+  type TabularRecord,
+  type TabularValue,
+} from "./core/tabular_encoder.ts";
+export {
+  confidenceBoundThreshold,
+  type ErrorStatistics,
+  errorStatistics,
+  formatThresholdRule,
+  logNormalTailThreshold,
+  meanStdThreshold,
+  PAPER_Z,
+  parseThresholdRule,
+  quantileThreshold,
+  thresholdFor,
+  type ThresholdRule,
+} from "./core/anomaly_thresholds.ts";
+export {
+  type BinaryLabel,
+  type ClassificationReport,
+  classificationReport,
+  type ConfusionMatrix,
+  confusionMatrix,
+  prAuc,
+  predictAtThreshold,
+  rocAuc,
+} from "./core/metrics.ts";
