@@ -5,8 +5,6 @@
  * @module
  */
 
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { readCaptureBatches } from "../pcap/read_capture.ts";
 import { kitsuneFeatureNames } from "../../core/afterimage.ts";
 import { Kitsune, type KitsuneOptions } from "../../core/kitsune.ts";
@@ -21,7 +19,7 @@ import {
   UsageError,
 } from "../command.ts";
 import { LineWriter } from "../line_writer.ts";
-import { renderScoreTimelineSvg, type TimelineSpan } from "../plot/score_timeline_svg.ts";
+import { TimelineRecorder } from "../plot/timeline_recorder.ts";
 import { formatSeconds, ProgressLine } from "../terminal_progress.ts";
 
 const HELP = `foxtail pcap FILE|- [options]
@@ -67,26 +65,6 @@ const OPTIONS = {
   "tail-probability": { type: "string" },
 } as const;
 
-const PHASE_COLORS: Record<string, string> = {
-  mapping: "#c7e9c0",
-  training: "#fdd0a2",
-  calibrating: "#dadaeb",
-};
-
-/** Scores kept for the plot, in a buffer that doubles when full. */
-class ScoreSeries {
-  values = new Float64Array(1024);
-  length = 0;
-  push(score: number): void {
-    if (this.length === this.values.length) {
-      const next = new Float64Array(this.values.length * 2);
-      next.set(this.values);
-      this.values = next;
-    }
-    this.values[this.length++] = score;
-  }
-}
-
 function kitsuneOptions(values: Record<string, string | boolean | undefined>): KitsuneOptions {
   return {
     maxAutoencoderSize: integerFlag(values, "max-ae", 10),
@@ -118,10 +96,7 @@ async function run(args: string[]): Promise<number> {
   const featuresPath = stringFlag(values, "features-out");
   const featuresOut = featuresPath === undefined ? undefined : new LineWriter(featuresPath);
   const plotPath = stringFlag(values, "plot");
-  const series = plotPath === undefined ? undefined : new ScoreSeries();
-  const spans: TimelineSpan[] = [];
-  let spanPhase: string | undefined;
-  let spanStart = 0;
+  const timeline = plotPath === undefined ? undefined : new TimelineRecorder();
   const progress = new ProgressLine("pcap");
 
   let index = 0;
@@ -160,19 +135,7 @@ async function run(args: string[]): Promise<number> {
             );
           }
           if (learning === "executing") threshold?.observe(score);
-          if (phase !== spanPhase) {
-            if (spanPhase !== undefined && PHASE_COLORS[spanPhase]) {
-              spans.push({
-                label: spanPhase,
-                start: spanStart,
-                end: index,
-                color: PHASE_COLORS[spanPhase],
-              });
-            }
-            spanPhase = phase;
-            spanStart = index;
-          }
-          series?.push(score);
+          timeline?.record(phase, score);
           scoreLines.push(`${index},${score}`);
           if (featuresOut !== undefined) featureLines.push(kitsune.features.join(","));
           index++;
@@ -187,25 +150,13 @@ async function run(args: string[]): Promise<number> {
     failure = error as Error;
   }
   progress.done();
-  if (spanPhase !== undefined && PHASE_COLORS[spanPhase]) {
-    spans.push({ label: spanPhase, start: spanStart, end: index, color: PHASE_COLORS[spanPhase] });
-  }
   await out.close();
   await featuresOut?.close();
   const seconds = (performance.now() - started) / 1000;
 
-  if (series !== undefined && plotPath !== undefined) {
+  if (timeline !== undefined && plotPath !== undefined) {
     const title = `foxtail · Kitsune scores of ${file === "-" ? "standard input" : file}`;
-    mkdirSync(dirname(plotPath), { recursive: true });
-    writeFileSync(
-      plotPath,
-      renderScoreTimelineSvg({
-        scores: series.values.subarray(0, series.length),
-        title,
-        spans,
-        threshold: threshold?.threshold,
-      }),
-    );
+    timeline.writeSvg(plotPath, title, threshold?.threshold);
   }
 
   console.error(summary(kitsune, index, seconds, threshold));

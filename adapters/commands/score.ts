@@ -4,11 +4,10 @@
  * @module
  */
 
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
 import process from "node:process";
 import { KitNET, type KitNETOptions, type KitNETPhase } from "../../core/kitnet.ts";
-import { LogNormalCalibrator, logNormalThreshold } from "../../core/lognormal_threshold.ts";
+import { ScoreThreshold } from "../../core/score_threshold.ts";
 import { writeFileAtomic } from "../atomic_file.ts";
 import {
   type Command,
@@ -22,7 +21,7 @@ import { readCsvRecords } from "../csv_records.ts";
 import { LineWriter } from "../line_writer.ts";
 import { parseNumericRow, RowError } from "../numeric_row.ts";
 import { isDeepAutoencoderFile, scoreWithDeepAutoencoder } from "./score_deep_ae.ts";
-import { renderScoreTimelineSvg, type TimelineSpan } from "../plot/score_timeline_svg.ts";
+import { TimelineRecorder } from "../plot/timeline_recorder.ts";
 import { formatSeconds, ProgressLine } from "../terminal_progress.ts";
 
 const HELP = `foxtail score FILE [options]
@@ -69,26 +68,6 @@ const OPTIONS = {
 } as const;
 
 const MODEL_FLAGS = ["max-ae", "fm-grace", "ad-grace", "lr", "hidden-ratio", "feature-map"];
-
-const PHASE_COLORS: Record<string, string> = {
-  mapping: "#c7e9c0",
-  training: "#fdd0a2",
-  calibrating: "#dadaeb",
-};
-
-/** Scores kept for the plot, in a buffer that doubles when full. */
-class ScoreSeries {
-  values = new Float64Array(1024);
-  length = 0;
-  push(score: number): void {
-    if (this.length === this.values.length) {
-      const next = new Float64Array(this.values.length * 2);
-      next.set(this.values);
-      this.values = next;
-    }
-    this.values[this.length++] = score;
-  }
-}
 
 function loadFeatureMap(path: string): number[][] {
   let parsed: unknown;
@@ -140,16 +119,13 @@ async function run(args: string[]): Promise<number> {
   let model: KitNET | undefined = loadPath === undefined
     ? undefined
     : KitNET.fromBytes(new Uint8Array(readFileSync(loadPath)));
-  const calibrator = calibration > 0 ? new LogNormalCalibrator(calibration) : undefined;
-  let threshold: number | undefined;
-  let anomalies = 0;
+  const threshold = calibration > 0
+    ? new ScoreThreshold({ calibration, tailProbability })
+    : undefined;
 
   const out = new LineWriter(stringFlag(values, "out"));
   const plotPath = stringFlag(values, "plot");
-  const series = plotPath === undefined ? undefined : new ScoreSeries();
-  const spans: TimelineSpan[] = [];
-  let spanPhase: string | undefined;
-  let spanStart = 0;
+  const timeline = plotPath === undefined ? undefined : new TimelineRecorder();
   const progress = new ProgressLine("score");
 
   let instance: Float64Array | undefined;
@@ -169,31 +145,13 @@ async function run(args: string[]): Promise<number> {
         instance = new Float64Array(model.n);
       }
       parseNumericRow(fields, line, instance);
-      const phase: KitNETPhase | "calibrating" = model!.phase === "executing" && calibrator &&
-          !calibrator.complete
+      const learning: KitNETPhase = model!.phase;
+      const phase = learning === "executing" && threshold && threshold.threshold === undefined
         ? "calibrating"
-        : model!.phase;
+        : learning;
       const score = model!.process(instance);
-      if (phase === "calibrating") {
-        if (calibrator!.add(score)) {
-          threshold = logNormalThreshold(calibrator!.fit(), tailProbability);
-        }
-      } else if (threshold !== undefined && score > threshold) {
-        anomalies++;
-      }
-      if (phase !== spanPhase) {
-        if (spanPhase !== undefined && PHASE_COLORS[spanPhase]) {
-          spans.push({
-            label: spanPhase,
-            start: spanStart,
-            end: index,
-            color: PHASE_COLORS[spanPhase],
-          });
-        }
-        spanPhase = phase;
-        spanStart = index;
-      }
-      series?.push(score);
+      if (learning === "executing") threshold?.observe(score);
+      timeline?.record(phase, score);
       await out.line(`${index},${score}`);
       index++;
       if ((index & 1023) === 0) progress.update(index, phase);
@@ -202,9 +160,6 @@ async function run(args: string[]): Promise<number> {
     failure = error as Error;
   }
   progress.done();
-  if (spanPhase !== undefined && PHASE_COLORS[spanPhase]) {
-    spans.push({ label: spanPhase, start: spanStart, end: index, color: PHASE_COLORS[spanPhase] });
-  }
   await out.close();
   const seconds = (performance.now() - started) / 1000;
 
@@ -212,18 +167,9 @@ async function run(args: string[]): Promise<number> {
     const savePath = stringFlag(values, "save-model");
     if (savePath !== undefined) writeFileAtomic(savePath, model.toBytes());
   }
-  if (series !== undefined && plotPath !== undefined) {
+  if (timeline !== undefined && plotPath !== undefined) {
     const title = `foxtail · KitNET scores of ${file === "-" ? "standard input" : file}`;
-    mkdirSync(dirname(plotPath), { recursive: true });
-    writeFileSync(
-      plotPath,
-      renderScoreTimelineSvg({
-        scores: series.values.subarray(0, series.length),
-        title,
-        spans,
-        threshold,
-      }),
-    );
+    timeline.writeSvg(plotPath, title, threshold?.threshold);
   }
 
   const summary = [
@@ -237,13 +183,15 @@ async function run(args: string[]): Promise<number> {
         (map ? `, ${map.length} autoencoders` : `, ${model.remainingGrace} rows until scoring`),
     );
   }
-  if (threshold !== undefined) {
+  if (threshold?.threshold !== undefined) {
     summary.push(
-      `threshold ${threshold.toPrecision(6)} (tail probability ${tailProbability}), ` +
-        `${anomalies} anomalies`,
+      `threshold ${threshold.threshold.toPrecision(6)} (tail probability ${tailProbability}), ` +
+        `${threshold.flagged} anomalies`,
     );
-  } else if (calibrator !== undefined) {
-    summary.push(`threshold not set: calibration has ${calibrator.count}/${calibration} scores`);
+  } else if (threshold !== undefined) {
+    summary.push(
+      `threshold not set: calibration has ${threshold.calibrated}/${calibration} scores`,
+    );
   }
   console.error(summary.join("; "));
   if (failure !== undefined) {
