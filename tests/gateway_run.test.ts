@@ -93,11 +93,21 @@ describe("foxtail run", () => {
     let second: ReturnType<typeof start> | undefined;
     try {
       await until(() => /mqtt: subscribed/.test(first.log.text), "the first run to subscribe");
+      // Watch the scores, so the test knows when the gateway (not just the broker) has every
+      // message: a broker's acknowledgement says nothing about the gateway having scored it.
+      const watcher = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+      const scored: string[] = [];
+      watcher.on("message", (_topic, payload) => scored.push(JSON.parse(payload.toString()).phase));
+      await watcher.subscribeAsync("foxtail/pump/score");
       const signal = new SensorSignal(5);
-      for (let i = 0; i < SMALL_LEARNING + 30; i++) {
+      const sent = SMALL_LEARNING + 30;
+      for (let i = 0; i < sent; i++) {
         await sensor.publishAsync("sensors/pump/telemetry", Buffer.from(signal.next()), { qos: 1 });
       }
-      // Wait for two more interval snapshots: the later one began after every message was in.
+      await until(() => scored.length === sent, "the gateway to score every message");
+      assert.equal(scored.at(-1), "executing", "the device learned before the crash");
+      await watcher.endAsync();
+      // Wait for two more interval snapshots: the later one began after every message was scored.
       const seqAfterSending = store.sequences()[0] ?? 0;
       await until(() => (store.sequences()[0] ?? 0) >= seqAfterSending + 2, "a snapshot");
       first.child.kill("SIGKILL");

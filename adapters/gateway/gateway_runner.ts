@@ -101,7 +101,7 @@ export class GatewayRunner implements GatewayView {
   #lastSnapshotAt: number | null = null;
   #snapshotFailures = 0;
   #drainScheduled = false;
-  #drainTimer: ReturnType<typeof setTimeout> | undefined;
+  #drainTimer: ReturnType<typeof setImmediate> | undefined;
   #snapshotTimer: ReturnType<typeof setInterval> | undefined;
   #running = false;
   readonly #drainSoon = (): void => this.#drain();
@@ -180,7 +180,7 @@ export class GatewayRunner implements GatewayView {
     if (!this.#running) return;
     this.#running = false;
     clearInterval(this.#snapshotTimer);
-    clearTimeout(this.#drainTimer);
+    if (this.#drainTimer !== undefined) clearImmediate(this.#drainTimer);
     this.#drainScheduled = false;
     this.engine.drain();
     this.#snapshotQuietly();
@@ -191,7 +191,9 @@ export class GatewayRunner implements GatewayView {
   #scheduleDrain(): void {
     if (this.#drainScheduled || !this.#running) return;
     this.#drainScheduled = true;
-    this.#drainTimer = setTimeout(this.#drainSoon, 0);
+    // setImmediate runs right after pending I/O; a 0 ms timer can wait behind many socket reads
+    // (Deno), letting a burst overflow the queue while the CPU is idle.
+    this.#drainTimer = setImmediate(this.#drainSoon);
   }
 
   #drain(): void {
