@@ -69,6 +69,8 @@ describe("foxtail run", () => {
       JSON.stringify(smallConfig({
         snapshots: { dir: "unused", intervalSeconds: 0.2, keep: 2 },
         dashboard: { enabled: false },
+        // Room for a whole burst: this test is about resuming, not about overflow.
+        limits: { maxDevices: 8, queueCapacity: 1024, historyPoints: 32 },
       })),
     );
     const state = join(dir, "state");
@@ -104,10 +106,9 @@ describe("foxtail run", () => {
       for (let i = 0; i < sent; i++) {
         await sensor.publishAsync("sensors/pump/telemetry", Buffer.from(signal.next()), { qos: 1 });
       }
-      await until(() => scored.length === sent, "the gateway to score every message");
-      assert.equal(scored.at(-1), "executing", "the device learned before the crash");
+      await until(() => scored.at(-1) === "executing", "the device to finish learning");
       await watcher.endAsync();
-      // Wait for two more interval snapshots: the later one began after every message was scored.
+      // Wait for two more interval snapshots: the later one began after the device was executing.
       const seqAfterSending = store.sequences()[0] ?? 0;
       await until(() => (store.sequences()[0] ?? 0) >= seqAfterSending + 2, "a snapshot");
       first.child.kill("SIGKILL");
