@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VERSION } from "../adapters/version.ts";
-import { runCli } from "./support/run_cli.ts";
+import { parseScoreCsv, runCli } from "./support/run_cli.ts";
 import {
   maxRelativeError,
   readKitNETVector,
@@ -15,16 +15,6 @@ import {
 
 const vector = readKitNETVector("vectors/kitnet/small.expected.json");
 const grace = ["--max-ae", "4", "--fm-grace", "200", "--ad-grace", "600"];
-
-function parseScores(csv: string): number[] {
-  const lines = csv.trim().split("\n");
-  assert.equal(lines[0], "index,score");
-  return lines.slice(1).map((line, i) => {
-    const [index, score] = line.split(",");
-    assert.equal(Number(index), i, `row ${i} is out of order`);
-    return Number(score);
-  });
-}
 
 describe("foxtail score", () => {
   const dir = mkdtempSync(join(tmpdir(), "foxtail-cli-"));
@@ -45,7 +35,7 @@ describe("foxtail score", () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "", "nothing on stdout when --out is given");
-    const scores = parseScores(readFileSync(out, "utf8"));
+    const scores = parseScoreCsv(readFileSync(out, "utf8"));
     assert.equal(scores.length, vector.scores.length);
     const { error, index } = maxRelativeError(scores, vector.scores);
     assert.ok(error <= 1e-9, `row ${index}: relative error ${error}`);
@@ -61,7 +51,7 @@ describe("foxtail score", () => {
   test("writes nothing but data to a pipe, reading standard input", async () => {
     const r = await runCli(["score", "-", ...grace], input);
     assert.equal(r.code, 0, r.stderr);
-    const scores = parseScores(r.stdout);
+    const scores = parseScoreCsv(r.stdout);
     assert.ok(r.stdout.trim().split("\n").every((l, i) => i === 0 || /^\d+,[-+.\deE]+$/.test(l)));
     assert.ok(maxRelativeError(scores, vector.scores).error <= 1e-9);
     assert.doesNotMatch(r.stderr, /\r/, "no progress line when stderr is not a terminal");
@@ -79,7 +69,7 @@ describe("foxtail score", () => {
     const r = await runCli(["score", file, ...grace, "--out", out, "--save-model", model]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /line 650, column 3: "n\/a" is not a finite number/);
-    const scores = parseScores(readFileSync(out, "utf8"));
+    const scores = parseScoreCsv(readFileSync(out, "utf8"));
     assert.equal(scores.length, 649);
     assert.ok(maxRelativeError(scores, vector.scores.slice(0, 649)).error <= 1e-9);
     // The model saved is the one that learned exactly the good rows.
@@ -92,7 +82,7 @@ describe("foxtail score", () => {
       join(dir, "resumed.csv"),
     ], lines.slice(649).join("\n"));
     assert.equal(resumed.code, 0, resumed.stderr);
-    const rest = parseScores(readFileSync(join(dir, "resumed.csv"), "utf8"));
+    const rest = parseScoreCsv(readFileSync(join(dir, "resumed.csv"), "utf8"));
     assert.ok(maxRelativeError(rest, vector.scores.slice(649)).error <= 1e-9);
   });
 
@@ -102,7 +92,7 @@ describe("foxtail score", () => {
     const r = await runCli(["score", file, ...grace, "--out", join(dir, "short-scores.csv")]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /line 4: 3 columns, expected 12/);
-    assert.equal(parseScores(readFileSync(join(dir, "short-scores.csv"), "utf8")).length, 3);
+    assert.equal(parseScoreCsv(readFileSync(join(dir, "short-scores.csv"), "utf8")).length, 3);
   });
 
   test("--header skips the names row; a threshold is calibrated and anomalies counted", async () => {
@@ -124,7 +114,7 @@ describe("foxtail score", () => {
       join(dir, "sample-scores.csv"),
     ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(parseScores(readFileSync(join(dir, "sample-scores.csv"), "utf8")).length, 6000);
+    assert.equal(parseScoreCsv(readFileSync(join(dir, "sample-scores.csv"), "utf8")).length, 6000);
     assert.match(r.stderr, /threshold [\d.e+-]+ \(tail probability 0.0001\), \d+ anomalies/);
   });
 

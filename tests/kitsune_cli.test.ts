@@ -8,22 +8,12 @@ import { rocAuc } from "../core/metrics.ts";
 import { Kitsune } from "../mod.ts";
 import { classicRecords } from "./support/capture_variants.ts";
 import { worstFeatureError } from "./support/kitsune_capture.ts";
-import { runCli } from "./support/run_cli.ts";
+import { parseScoreCsv, runCli } from "./support/run_cli.ts";
 import { readKitNETVector, readSharedText, sharedPath } from "./support/shared.ts";
 
 const LAN = sharedPath("vectors/kitsune/lan.pcap");
 const vector = readKitNETVector("vectors/kitsune/lan.expected.json");
 const grace = ["--fm-grace", String(vector.fm_grace), "--ad-grace", String(vector.ad_grace)];
-
-function parseScores(csv: string): number[] {
-  const lines = csv.trim().split("\n");
-  assert.equal(lines[0], "index,score");
-  return lines.slice(1).map((line, i) => {
-    const [index, score] = line.split(",");
-    assert.equal(Number(index), i, `row ${i} is out of order`);
-    return Number(score);
-  });
-}
 
 describe("foxtail pcap", () => {
   const dir = mkdtempSync(join(tmpdir(), "foxtail-pcap-"));
@@ -51,7 +41,7 @@ describe("foxtail pcap", () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "");
-    const scores = parseScores(readFileSync(out, "utf8"));
+    const scores = parseScoreCsv(readFileSync(out, "utf8"));
 
     const kitsune = new Kitsune({
       maxAutoencoderSize: 10,
@@ -88,7 +78,7 @@ describe("foxtail pcap", () => {
       readFileSync(LAN),
     );
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(parseScores(r.stdout).length, 6000);
+    assert.equal(parseScoreCsv(r.stdout).length, 6000);
     assert.match(r.stderr, /6,000 packets/);
     assert.match(r.stderr, /\(of 20 each\); evictions: [1-9]\d* streams/);
   });
@@ -96,7 +86,7 @@ describe("foxtail pcap", () => {
   test("--limit stops early", async () => {
     const r = await runCli(["pcap", LAN, ...grace, "--limit", "2000"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(parseScores(r.stdout).length, 2000);
+    assert.equal(parseScoreCsv(r.stdout).length, 2000);
     assert.match(r.stderr, /2,000 packets .*phase training/);
   });
 
@@ -106,7 +96,7 @@ describe("foxtail pcap", () => {
     const cut = records[4321].offset;
     const r = await runCli(["pcap", "-", ...grace], bytes.subarray(0, cut + 20));
     assert.equal(r.code, 1);
-    assert.equal(parseScores(r.stdout).length, 4321);
+    assert.equal(parseScoreCsv(r.stdout).length, 4321);
     assert.match(r.stderr, new RegExp(`byte offset ${cut}\\b.*the 4321 packets before it`));
   });
 

@@ -48,3 +48,14 @@ export function runCli(args: string[], stdin?: string | Uint8Array): Promise<Cli
     else child.stdin.end();
   });
 }
+
+/** The scores of an `index,score` CSV, checking the header and that indices run 0, 1, 2, … */
+export function parseScoreCsv(csv: string): number[] {
+  const lines = csv.trim().split("\n");
+  if (lines[0] !== "index,score") throw new Error(`expected an index,score header: ${lines[0]}`);
+  return lines.slice(1).map((line, i) => {
+    const [index, score] = line.split(",");
+    if (Number(index) !== i) throw new Error(`row ${i} is out of order: ${line}`);
+    return Number(score);
+  });
+}
