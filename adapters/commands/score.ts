@@ -180,7 +180,9 @@ async function run(args: string[]): Promise<number> {
     const map = model.featureMap;
     summary.push(
       `phase ${model.phase}` +
-        (map ? `, ${map.length} autoencoders` : `, ${model.remainingGrace} rows until scoring`),
+        (map
+          ? `, ${map.length} autoencoder${map.length === 1 ? "" : "s"}`
+          : `, ${model.remainingGrace} rows until scoring`),
     );
   }
   if (threshold?.threshold !== undefined) {
