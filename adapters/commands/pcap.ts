@@ -9,16 +9,16 @@ import { readCaptureBatches } from "../pcap/read_capture.ts";
 import { kitsuneFeatureNames } from "../../core/afterimage.ts";
 import { Kitsune, type KitsuneOptions } from "../../core/kitsune.ts";
 import type { KitNETPhase } from "../../core/kitnet.ts";
-import { ScoreThreshold } from "../../core/score_threshold.ts";
-import {
-  type Command,
-  integerFlag,
-  numberFlag,
-  parseCommandArgs,
-  stringFlag,
-  UsageError,
-} from "../command.ts";
+import { type Command, integerFlag, parseCommandArgs, stringFlag, UsageError } from "../command.ts";
+import type { ScoreThreshold } from "../../core/score_threshold.ts";
 import { LineWriter } from "../line_writer.ts";
+import {
+  reportedPhase,
+  THRESHOLD_HELP,
+  THRESHOLD_OPTIONS,
+  thresholdFromFlags,
+  thresholdSummary,
+} from "../threshold_flags.ts";
 import { TimelineRecorder } from "../plot/timeline_recorder.ts";
 import { formatSeconds, ProgressLine } from "../terminal_progress.ts";
 
@@ -45,9 +45,7 @@ Input and output:
   --plot FILE.svg       draw the score timeline (log axis, learning phases shaded)
   --limit N             stop after N packets
 
-Threshold (log-normal fit of the first scores after learning):
-  --calibration N       scores to calibrate on (default 0: no threshold)
-  --tail-probability P  flag scores whose tail probability is below P (default 1e-4)
+${THRESHOLD_HELP}
 
   -h, --help            this help`;
 
@@ -61,8 +59,7 @@ const OPTIONS = {
   "features-out": { type: "string" },
   "plot": { type: "string" },
   "limit": { type: "string" },
-  "calibration": { type: "string" },
-  "tail-probability": { type: "string" },
+  ...THRESHOLD_OPTIONS,
 } as const;
 
 function kitsuneOptions(values: Record<string, string | boolean | undefined>): KitsuneOptions {
@@ -85,12 +82,7 @@ async function run(args: string[]): Promise<number> {
   const file = positionals[0];
   const kitsune = new Kitsune(kitsuneOptions(values));
   const limit = integerFlag(values, "limit", Infinity as number, 0);
-  const calibration = integerFlag(values, "calibration", 0, 0);
-  const tailProbability = numberFlag(values, "tail-probability", 1e-4, 0, 1);
-  if (calibration === 1) throw new UsageError("--calibration needs at least 2 scores");
-  const threshold = calibration > 0
-    ? new ScoreThreshold({ calibration, tailProbability })
-    : undefined;
+  const threshold = thresholdFromFlags(values);
 
   const out = new LineWriter(stringFlag(values, "out"));
   const featuresPath = stringFlag(values, "features-out");
@@ -118,9 +110,7 @@ async function run(args: string[]): Promise<number> {
         for (const record of batch) {
           if (index >= limit) break packets;
           const learning: KitNETPhase = kitsune.kitnet.phase;
-          const phase = learning === "executing" && threshold && threshold.threshold === undefined
-            ? "calibrating"
-            : learning;
+          const phase = reportedPhase(learning, threshold);
           let score: number;
           try {
             score = kitsune.process(
@@ -188,16 +178,7 @@ function summary(
     `Hp ${usage.Hp.streams} (of ${afterImage.maxStreams} each); ` +
     `evictions: ${afterImage.streamEvictions} streams, ${afterImage.pairEvictions} pairs`,
   ];
-  if (threshold?.threshold !== undefined) {
-    parts.push(
-      `threshold ${threshold.threshold.toPrecision(6)} (tail probability ` +
-        `${threshold.tailProbability}), ${threshold.flagged} anomalies over it`,
-    );
-  } else if (threshold !== undefined) {
-    parts.push(
-      `threshold not set: calibration has ${threshold.calibrated}/${threshold.calibration} scores`,
-    );
-  }
+  if (threshold !== undefined) parts.push(thresholdSummary(threshold));
   return parts.join("; ");
 }
 

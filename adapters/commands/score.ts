@@ -7,7 +7,6 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { KitNET, type KitNETOptions, type KitNETPhase } from "../../core/kitnet.ts";
-import { ScoreThreshold } from "../../core/score_threshold.ts";
 import { writeFileAtomic } from "../atomic_file.ts";
 import {
   type Command,
@@ -19,6 +18,13 @@ import {
 } from "../command.ts";
 import { readCsvRecords } from "../csv_records.ts";
 import { LineWriter } from "../line_writer.ts";
+import {
+  reportedPhase,
+  THRESHOLD_HELP,
+  THRESHOLD_OPTIONS,
+  thresholdFromFlags,
+  thresholdSummary,
+} from "../threshold_flags.ts";
 import { parseNumericRow, RowError } from "../numeric_row.ts";
 import { isDeepAutoencoderFile, scoreWithDeepAutoencoder } from "./score_deep_ae.ts";
 import { TimelineRecorder } from "../plot/timeline_recorder.ts";
@@ -45,9 +51,7 @@ Input and output:
   --load-model FILE     start from a saved model (KitNET, or a deep autoencoder from train)
   --plot FILE.svg       draw the score timeline (log axis, learning phases shaded)
 
-Threshold (log-normal fit of the first scores after learning):
-  --calibration N       scores to calibrate on (default 0: no threshold)
-  --tail-probability P  flag scores whose tail probability is below P (default 1e-4)
+${THRESHOLD_HELP}
 
   -h, --help            this help`;
 
@@ -63,8 +67,7 @@ const OPTIONS = {
   "save-model": { type: "string" },
   "load-model": { type: "string" },
   "plot": { type: "string" },
-  "calibration": { type: "string" },
-  "tail-probability": { type: "string" },
+  ...THRESHOLD_OPTIONS,
 } as const;
 
 const MODEL_FLAGS = ["max-ae", "fm-grace", "ad-grace", "lr", "hidden-ratio", "feature-map"];
@@ -111,17 +114,12 @@ async function run(args: string[]): Promise<number> {
     if (clash) throw new UsageError(`--${clash} cannot be combined with --load-model`);
     if (isDeepAutoencoderFile(loadPath)) return scoreWithDeepAutoencoder(file, loadPath, values);
   }
-  const calibration = integerFlag(values, "calibration", 0, 0);
-  const tailProbability = numberFlag(values, "tail-probability", 1e-4, 0, 1);
-  if (calibration === 1) throw new UsageError("--calibration needs at least 2 scores");
   const options = loadPath === undefined ? modelOptions(values) : undefined;
 
   let model: KitNET | undefined = loadPath === undefined
     ? undefined
     : KitNET.fromBytes(new Uint8Array(readFileSync(loadPath)));
-  const threshold = calibration > 0
-    ? new ScoreThreshold({ calibration, tailProbability })
-    : undefined;
+  const threshold = thresholdFromFlags(values);
 
   const out = new LineWriter(stringFlag(values, "out"));
   const plotPath = stringFlag(values, "plot");
@@ -146,9 +144,7 @@ async function run(args: string[]): Promise<number> {
       }
       parseNumericRow(fields, line, instance);
       const learning: KitNETPhase = model!.phase;
-      const phase = learning === "executing" && threshold && threshold.threshold === undefined
-        ? "calibrating"
-        : learning;
+      const phase = reportedPhase(learning, threshold);
       const score = model!.process(instance);
       if (learning === "executing") threshold?.observe(score);
       timeline?.record(phase, score);
@@ -185,16 +181,7 @@ async function run(args: string[]): Promise<number> {
           : `, ${model.remainingGrace} rows until scoring`),
     );
   }
-  if (threshold?.threshold !== undefined) {
-    summary.push(
-      `threshold ${threshold.threshold.toPrecision(6)} (tail probability ${tailProbability}), ` +
-        `${threshold.flagged} anomalies`,
-    );
-  } else if (threshold !== undefined) {
-    summary.push(
-      `threshold not set: calibration has ${threshold.calibrated}/${calibration} scores`,
-    );
-  }
+  if (threshold !== undefined) summary.push(thresholdSummary(threshold));
   console.error(summary.join("; "));
   if (failure !== undefined) {
     const message = failure instanceof RowError || failure instanceof RangeError
