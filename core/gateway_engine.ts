@@ -163,9 +163,18 @@ export class GatewayEngine {
     return this.#queue.length;
   }
 
-  /** Queues a received message (dropping the oldest when the queue is full). */
+  /**
+   * Queues a received message (dropping the oldest when the queue is full). A payload over
+   * `limits.maxPayloadBytes` is refused at once, so the queue never holds more than
+   * `queueCapacity × maxPayloadBytes` of payloads.
+   */
   receive(topic: string, payload: Uint8Array, receivedAt: number): void {
     this.#messages++;
+    if (payload.length > this.config.limits.maxPayloadBytes) {
+      const limit = this.config.limits.maxPayloadBytes;
+      this.#reject("too-large", topic, `${payload.length} bytes, the limit is ${limit}`);
+      return;
+    }
     this.#queue.push(topic, payload, receivedAt);
   }
 

@@ -14,6 +14,7 @@ export type RejectReason =
   | "not-json"
   | "missing-field"
   | "not-a-number"
+  | "out-of-range"
   | "wrong-length"
   | "unmatched-topic"
   | "bad-device-id"
@@ -26,11 +27,19 @@ export const REJECT_REASONS: readonly RejectReason[] = Object.freeze([
   "not-json",
   "missing-field",
   "not-a-number",
+  "out-of-range",
   "wrong-length",
   "unmatched-topic",
   "bad-device-id",
   "stream-conflict",
 ]);
+
+/**
+ * Largest magnitude a feature may have. Far beyond any reading a sensor sends, and small enough
+ * that KitNET's sums of squares over 2³² messages and its normalised errors stay finite (finite
+ * values near 1e308 overflowed them into Infinity and then NaN inside the model).
+ */
+export const MAX_FEATURE_MAGNITUDE = 1e100;
 
 // A plain decimal number; refuses what Number() would also take ("", "0x1f", "Infinity").
 const DECIMAL = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
@@ -118,6 +127,7 @@ export class PayloadDecoder {
       if (typeof node !== "number" || node - node !== 0) {
         return this.#reject("not-a-number", `field ${this.fields[i]} is not a finite number`);
       }
+      if (!inRange(node)) return this.#outOfRange(`field ${this.fields[i]}`, node);
       out[i] = node;
     }
     return undefined;
@@ -134,6 +144,7 @@ export class PayloadDecoder {
       if (typeof v !== "number" || v - v !== 0) {
         return this.#reject("not-a-number", `value ${i} is not a finite number`);
       }
+      if (!inRange(v)) return this.#outOfRange(`value ${i}`, v);
       out[i] = v;
     }
     return undefined;
@@ -165,8 +176,16 @@ export class PayloadDecoder {
     }
     const v = Number(token);
     if (v - v !== 0) return this.#reject("not-a-number", `value ${index} is not finite`);
+    if (!inRange(v)) return this.#outOfRange(`value ${index}`, v);
     out[index] = v;
     return undefined;
+  }
+
+  #outOfRange(what: string, value: number): RejectReason {
+    return this.#reject(
+      "out-of-range",
+      `${what} is ${value}, beyond ±${MAX_FEATURE_MAGNITUDE}`,
+    );
   }
 
   #reject(reason: RejectReason, problem: string): RejectReason {
@@ -176,3 +195,7 @@ export class PayloadDecoder {
 }
 
 const PARSE_FAILED = Symbol("parse failed");
+
+function inRange(v: number): boolean {
+  return v <= MAX_FEATURE_MAGNITUDE && v >= -MAX_FEATURE_MAGNITUDE;
+}
