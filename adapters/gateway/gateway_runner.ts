@@ -53,6 +53,8 @@ export interface GatewayStatus {
   lastSnapshotAt: number | null;
   /** Snapshot writes that failed. */
   snapshotFailures: number;
+  /** Why the last snapshot write failed, or null once one succeeds again. */
+  lastSnapshotError: string | null;
 }
 
 /** What the dashboard reads and does. */
@@ -100,6 +102,7 @@ export class GatewayRunner implements GatewayView {
   #startedAt = 0;
   #lastSnapshotAt: number | null = null;
   #snapshotFailures = 0;
+  #lastSnapshotError: string | null = null;
   #drainScheduled = false;
   #drainTimer: ReturnType<typeof setImmediate> | undefined;
   #snapshotTimer: ReturnType<typeof setInterval> | undefined;
@@ -207,6 +210,7 @@ export class GatewayRunner implements GatewayView {
       this.snapshotNow();
     } catch (error) {
       this.#snapshotFailures++;
+      this.#lastSnapshotError = (error as Error).message;
       this.#log(`snapshot: cannot write to ${this.store.dir}: ${(error as Error).message}`);
     }
   }
@@ -234,6 +238,7 @@ export class GatewayRunner implements GatewayView {
       queued: this.engine.queued,
       lastSnapshotAt: this.#lastSnapshotAt,
       snapshotFailures: this.#snapshotFailures,
+      lastSnapshotError: this.#lastSnapshotError,
     };
   }
 
@@ -263,6 +268,7 @@ export class GatewayRunner implements GatewayView {
     const at = this.#now();
     const path = this.store.save(this.engine.toBytes(at));
     this.#lastSnapshotAt = at;
+    this.#lastSnapshotError = null;
     this.#emit({ type: "snapshot", path, at });
     return path;
   }
