@@ -8,7 +8,8 @@ import mqtt from "mqtt";
 import { SnapshotStore } from "../adapters/gateway/snapshot_store.ts";
 import { CLI, runCli, runtimeCommand } from "./support/run_cli.ts";
 import { ROOT } from "./support/shared.ts";
-import { startBroker } from "./support/mqtt_broker.ts";
+import { startBroker, type TestBroker } from "./support/mqtt_broker.ts";
+import { type MosquittoBroker, startMosquitto } from "./support/mosquitto.ts";
 import { SensorSignal, SMALL_LEARNING, smallConfig } from "./support/gateway_fixtures.ts";
 
 function tempDir(): string {
@@ -59,89 +60,123 @@ describe("foxtail run", () => {
     }
   });
 
-  test("after kill -9 a restart resumes from the last interval snapshot; SIGTERM stops cleanly", async () => {
-    const broker = await startBroker();
-    const dir = tempDir();
-    const sensor = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
-    const configPath = join(dir, "foxtail.json");
-    writeFileSync(
-      configPath,
-      JSON.stringify(smallConfig({
-        snapshots: { dir: "unused", intervalSeconds: 0.2, keep: 2 },
-        dashboard: { enabled: false },
-        // Room for a whole burst: this test is about resuming, not about overflow.
-        limits: { maxDevices: 8, queueCapacity: 1024, historyPoints: 32 },
-      })),
-    );
-    const state = join(dir, "state");
-    const args = ["run", "--config", configPath, "--mqtt-url", broker.url, "--snapshot-dir", state];
-    const [command, prefix] = runtimeCommand(CLI);
-    const start = () => {
-      const child = spawn(command, [...prefix, ...args], { cwd: ROOT, stdio: "pipe" });
-      const log = { text: "" };
-      child.stderr.on("data", (chunk) => log.text += chunk.toString());
-      const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-      return { child, log, exited };
-    };
-    const until = async (check: () => boolean, what: string) => {
-      const deadline = Date.now() + 10_000;
-      while (!check()) {
-        if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
-    const store = new SnapshotStore(state, 2);
-    const first = start();
-    let second: ReturnType<typeof start> | undefined;
-    try {
-      await until(() => /mqtt: subscribed/.test(first.log.text), "the first run to subscribe");
-      // Watch the scores, so the test knows when the gateway (not just the broker) has every
-      // message: a broker's acknowledgement says nothing about the gateway having scored it.
-      const watcher = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
-      const scored: string[] = [];
-      watcher.on("message", (_topic, payload) => scored.push(JSON.parse(payload.toString()).phase));
-      await watcher.subscribeAsync("foxtail/pump/score");
-      const signal = new SensorSignal(5);
-      const sent = SMALL_LEARNING + 30;
-      for (let i = 0; i < sent; i++) {
-        await sensor.publishAsync("sensors/pump/telemetry", Buffer.from(signal.next()), { qos: 1 });
-      }
-      await until(() => scored.at(-1) === "executing", "the device to finish learning");
-      await watcher.endAsync();
-      // Wait for two more interval snapshots: the later one began after the device was executing.
-      const seqAfterSending = store.sequences()[0] ?? 0;
-      await until(() => (store.sequences()[0] ?? 0) >= seqAfterSending + 2, "a snapshot");
-      first.child.kill("SIGKILL");
-      await first.exited;
-
-      second = start();
-      await until(() => /mqtt: subscribed/.test(second!.log.text), "the second run to subscribe");
-      assert.match(second.log.text, /resumed 1 device\(s\)/);
-      const observer = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
-      const phases: string[] = [];
-      observer.on(
-        "message",
-        (_topic, payload) => phases.push(JSON.parse(payload.toString()).phase),
+  // The embedded broker, and mosquitto speaking MQTT 5 (which aedes refuses).
+  const brokers: {
+    name: string;
+    start: () => Promise<TestBroker | MosquittoBroker>;
+    protocolVersion: 4 | 5;
+  }[] = [
+    { name: "embedded aedes, MQTT 3.1.1", start: startBroker, protocolVersion: 4 },
+    { name: "mosquitto, MQTT 5", start: startMosquitto, protocolVersion: 5 },
+  ];
+  for (const { name, start: startTheBroker, protocolVersion } of brokers) {
+    test(`after kill -9 a restart resumes from the last interval snapshot; SIGTERM stops cleanly (${name})`, async () => {
+      const broker = await startTheBroker();
+      const dir = tempDir();
+      const sensor = await mqtt.connectAsync(broker.url, { protocolVersion });
+      const configPath = join(dir, "foxtail.json");
+      writeFileSync(
+        configPath,
+        JSON.stringify(smallConfig({
+          mqtt: {
+            url: "mqtt://127.0.0.1:1883",
+            topicPrefix: "foxtail",
+            clientId: "foxtail-run-test",
+            protocolVersion,
+          },
+          snapshots: { dir: "unused", intervalSeconds: 0.2, keep: 2 },
+          dashboard: { enabled: false },
+          // Room for a whole burst: this test is about resuming, not about overflow.
+          limits: { maxDevices: 8, queueCapacity: 1024, historyPoints: 32 },
+        })),
       );
-      await observer.subscribeAsync("foxtail/pump/score");
-      await sensor.publishAsync("sensors/pump/telemetry", Buffer.from(signal.next()), { qos: 1 });
-      await until(() => phases.length === 1, "a score after the restart");
-      assert.equal(phases[0], "executing", "no retraining after the restart");
-      await observer.endAsync();
-      const seqBeforeStop = store.sequences()[0];
-      second.child.kill("SIGTERM");
-      const code = await second.exited;
-      // Deno's child_process reports a child that exited 0 after a SIGTERM as code null.
-      if (code !== null) assert.equal(code, 0, second.log.text);
-      assert.match(second.log.text, /SIGTERM: saving a final snapshot/);
-      assert.match(second.log.text, /stopped; \d+ messages/);
-      assert.ok(store.sequences()[0] > seqBeforeStop, "a final snapshot was written");
-    } finally {
-      first.child.kill("SIGKILL");
-      second?.child.kill("SIGKILL");
-      await sensor.endAsync();
-      await broker.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+      const state = join(dir, "state");
+      const args = [
+        "run",
+        "--config",
+        configPath,
+        "--mqtt-url",
+        broker.url,
+        "--snapshot-dir",
+        state,
+      ];
+      const [command, prefix] = runtimeCommand(CLI);
+      const start = () => {
+        const child = spawn(command, [...prefix, ...args], { cwd: ROOT, stdio: "pipe" });
+        const log = { text: "" };
+        child.stderr.on("data", (chunk) => log.text += chunk.toString());
+        const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+        return { child, log, exited };
+      };
+      const until = async (check: () => boolean, what: string) => {
+        const deadline = Date.now() + 10_000;
+        while (!check()) {
+          if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      };
+      const store = new SnapshotStore(state, 2);
+      const first = start();
+      let second: ReturnType<typeof start> | undefined;
+      try {
+        await until(() => /mqtt: subscribed/.test(first.log.text), "the first run to subscribe");
+        if ("log" in broker) {
+          // mosquitto logs each client's protocol level: p5 is MQTT 5.
+          assert.match(broker.log(), /as foxtail-run-test \(p5, /);
+        }
+        // Watch the scores, so the test knows when the gateway (not just the broker) has every
+        // message: a broker's acknowledgement says nothing about the gateway having scored it.
+        const watcher = await mqtt.connectAsync(broker.url, { protocolVersion });
+        const scored: string[] = [];
+        watcher.on(
+          "message",
+          (_topic, payload) => scored.push(JSON.parse(payload.toString()).phase),
+        );
+        await watcher.subscribeAsync("foxtail/pump/score");
+        const signal = new SensorSignal(5);
+        const sent = SMALL_LEARNING + 30;
+        for (let i = 0; i < sent; i++) {
+          await sensor.publishAsync("sensors/pump/telemetry", Buffer.from(signal.next()), {
+            qos: 1,
+          });
+        }
+        await until(() => scored.at(-1) === "executing", "the device to finish learning");
+        await watcher.endAsync();
+        // Wait for two more interval snapshots: the later one began after the device was executing.
+        const seqAfterSending = store.sequences()[0] ?? 0;
+        await until(() => (store.sequences()[0] ?? 0) >= seqAfterSending + 2, "a snapshot");
+        first.child.kill("SIGKILL");
+        await first.exited;
+
+        second = start();
+        await until(() => /mqtt: subscribed/.test(second!.log.text), "the second run to subscribe");
+        assert.match(second.log.text, /resumed 1 device\(s\)/);
+        const observer = await mqtt.connectAsync(broker.url, { protocolVersion });
+        const phases: string[] = [];
+        observer.on(
+          "message",
+          (_topic, payload) => phases.push(JSON.parse(payload.toString()).phase),
+        );
+        await observer.subscribeAsync("foxtail/pump/score");
+        await sensor.publishAsync("sensors/pump/telemetry", Buffer.from(signal.next()), { qos: 1 });
+        await until(() => phases.length === 1, "a score after the restart");
+        assert.equal(phases[0], "executing", "no retraining after the restart");
+        await observer.endAsync();
+        const seqBeforeStop = store.sequences()[0];
+        second.child.kill("SIGTERM");
+        const code = await second.exited;
+        // Deno's child_process reports a child that exited 0 after a SIGTERM as code null.
+        if (code !== null) assert.equal(code, 0, second.log.text);
+        assert.match(second.log.text, /SIGTERM: saving a final snapshot/);
+        assert.match(second.log.text, /stopped; \d+ messages/);
+        assert.ok(store.sequences()[0] > seqBeforeStop, "a final snapshot was written");
+      } finally {
+        first.child.kill("SIGKILL");
+        second?.child.kill("SIGKILL");
+        await sensor.endAsync();
+        await broker.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
