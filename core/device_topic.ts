@@ -12,18 +12,33 @@ export const MAX_DEVICE_ID_LENGTH = 128;
 /**
  * Why `id` is not an acceptable device id, or `undefined` when it is. Refused: empty or longer
  * than {@linkcode MAX_DEVICE_ID_LENGTH}, the MQTT wildcards `+` and `#`, the level separator `/`,
- * `..`, a leading `$` (MQTT reserves it), and control characters.
+ * `..`, `.` alone, a backslash (a path separator on Windows), a leading `$` (MQTT reserves it), control
+ * characters, and what is not valid in an MQTT topic: lone surrogates (no UTF-8 encoding) and
+ * noncharacters (U+FDD0–U+FDEF, U+xFFFE, U+xFFFF; brokers such as mosquitto drop a client that
+ * publishes them).
  */
 export function deviceIdProblem(id: string): string | undefined {
   if (id.length === 0) return "empty";
   if (id.length > MAX_DEVICE_ID_LENGTH) return `longer than ${MAX_DEVICE_ID_LENGTH} characters`;
   if (id.charCodeAt(0) === 0x24) return "starts with $";
+  if (id === ".") return "is .";
   for (let i = 0; i < id.length; i++) {
     const c = id.charCodeAt(i);
     if (c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0)) return "has a control character";
     if (c === 0x2b || c === 0x23) return "has an MQTT wildcard (+ or #)";
     if (c === 0x2f) return "has a /";
+    if (c === 0x5c) return "has a \\";
     if (c === 0x2e && i + 1 < id.length && id.charCodeAt(i + 1) === 0x2e) return "has ..";
+    let codePoint = c;
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const low = i + 1 < id.length ? id.charCodeAt(i + 1) : 0;
+      if (c > 0xdbff || low < 0xdc00 || low > 0xdfff) return "has a lone surrogate";
+      codePoint = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+      i++;
+    }
+    if ((codePoint >= 0xfdd0 && codePoint <= 0xfdef) || (codePoint & 0xfffe) === 0xfffe) {
+      return "has a Unicode noncharacter";
+    }
   }
   return undefined;
 }
