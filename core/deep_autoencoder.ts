@@ -163,8 +163,11 @@ export class DeepAutoencoder {
     return this.threshold;
   }
 
-  /** The reconstruction error of one encoded row (no allocation after the first call). */
-  scoreRow(row: ArrayLike<number>): number {
+  /**
+   * The reconstruction error of one encoded row (no allocation after the first call); when
+   * `squaredErrors` is given, each feature's squared error is written to it as well.
+   */
+  scoreRow(row: ArrayLike<number>, squaredErrors?: Float64Array): number {
     const d = this.inputSize;
     if (row.length !== d) throw new RangeError(`a row must have ${d} features, got ${row.length}`);
     this.#workspace ??= this.network.workspace(1);
@@ -179,6 +182,7 @@ export class DeepAutoencoder {
     for (let i = 0; i < d; i++) {
       const e = output[i] - input[i];
       sum += e * e;
+      if (squaredErrors !== undefined) squaredErrors[i] = e * e;
     }
     return sum / d;
   }
