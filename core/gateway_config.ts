@@ -17,6 +17,7 @@ import {
   readString,
 } from "./config_reader.ts";
 import { DeviceTopicPattern, topicFilterProblem } from "./device_topic.ts";
+import { SENSOR_LAMBDAS } from "./damped_features.ts";
 
 /** How a stream's payload is written. */
 export type PayloadFormat = "json" | "json-array" | "csv" | "number";
@@ -50,11 +51,32 @@ export interface PayloadConfig {
   /** The payload format. */
   format: PayloadFormat;
   /**
-   * Feature names, in vector order. For `json` each is a (possibly dotted, `a.b.c`) path into the
+   * Field names, in vector order. For `json` each is a (possibly dotted, `a.b.c`) path into the
    * object; for `json-array` and `csv` they name the positions; for `number`, one name.
    */
   fields: string[];
+  /**
+   * The message's own time, for damped features (else the arrival time is used): for `json` a
+   * path (not among `fields`); for `json-array` and `csv` the name of one of the `fields`, which
+   * is then a time rather than a value.
+   */
+  timestampField?: string;
+  /** Unit of `timestampField`'s numbers: milliseconds (default) or seconds since any epoch. */
+  timestampUnit: "ms" | "s";
 }
+
+/** What the model reads: the values themselves, or their damped statistics. */
+export type FeaturesConfig =
+  | {
+    /** The field values as they are. */
+    type: "raw";
+  }
+  | {
+    /** Per field: the value, and per λ its damped mean and std; per λ the damped weight. */
+    type: "damped";
+    /** Decay rates λ per second (a window's half-life is 1/λ seconds). */
+    lambdas: number[];
+  };
 
 /** KitNET's options for every device of a stream. */
 export interface KitNETModelConfig {
@@ -71,6 +93,17 @@ export interface KitNETModelConfig {
   /** Hidden units per visible unit. */
   hiddenRatio: number;
 }
+
+/** A trained deep autoencoder (from `foxtail train`) shared by every device of a stream. */
+export interface DeepAeModelConfig {
+  /** The model kind. */
+  type: "deep-ae";
+  /** The model file, read by the adapter at start. */
+  path: string;
+}
+
+/** A stream's model: KitNET learned per device, or a trained deep autoencoder. */
+export type ModelConfig = KitNETModelConfig | DeepAeModelConfig;
 
 /** The per-device anomaly threshold. */
 export interface ThresholdConfig {
@@ -94,11 +127,11 @@ export interface StreamConfig {
   qos: 0 | 1;
   /** Payload decoding. */
   payload: PayloadConfig;
-  /** Features: the values themselves (`damped` is not implemented yet). */
-  features: "raw";
+  /** What the model reads (`"raw"` or `"damped"` in the file). */
+  features: FeaturesConfig;
   /** The per-device model. */
-  model: KitNETModelConfig;
-  /** The per-device threshold. */
+  model: ModelConfig;
+  /** The per-device threshold (KitNET's; a deep autoencoder brings its own). */
   threshold: ThresholdConfig;
 }
 
@@ -177,6 +210,10 @@ export const GATEWAY_DEFAULTS = {
 } as const;
 
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** Most damped windows per stream. */
+const MAX_LAMBDAS = 16;
+/** Largest decay rate: a half-life of 1 ms. */
+const MAX_LAMBDA = 1000;
 const FIELD_PATH = /^[^.]+(\.[^.]+)*$/;
 
 /**
@@ -330,18 +367,20 @@ function readStream(value: unknown, p: string, problems: ConfigProblems): Stream
     const problem = DeviceTopicPattern.problem(device);
     if (problem !== undefined) problems.add(`${p}.device`, `${problem}: ${describeValue(device)}`);
   }
-  const features = readChoice(
-    o.features,
-    `${p}.features`,
-    problems,
-    ["raw", "damped"] as const,
-    "raw",
-  );
-  if (features === "damped") {
+  const payload = readPayload(o.payload, `${p}.payload`, problems);
+  const features = readFeatures(o.features, `${p}.features`, problems);
+  if (payload.timestampField !== undefined && features.type === "raw") {
     problems.add(
-      `${p}.features`,
-      `"damped" is not implemented yet in the gateway (its damped statistics need a saveable ` +
-        `state for snapshots); use "raw"`,
+      `${p}.payload.timestampField`,
+      `only "damped" features use a timestamp (features is "raw"), got ` +
+        describeValue(payload.timestampField),
+    );
+  }
+  const model = readModel(o.model, `${p}.model`, problems);
+  if (model.type === "deep-ae" && o.threshold !== undefined) {
+    problems.add(
+      `${p}.threshold`,
+      `a "deep-ae" model uses the threshold stored with it, got ${describeValue(o.threshold)}`,
     );
   }
   return {
@@ -349,15 +388,69 @@ function readStream(value: unknown, p: string, problems: ConfigProblems): Stream
     subscribe,
     device,
     qos: readChoice(o.qos, `${p}.qos`, problems, [0, 1] as const, 0),
-    payload: readPayload(o.payload, `${p}.payload`, problems),
-    features: "raw",
-    model: readModel(o.model, `${p}.model`, problems),
-    threshold: readThreshold(o.threshold, `${p}.threshold`, problems),
+    payload,
+    features,
+    model,
+    threshold: readThreshold(
+      model.type === "kitnet" ? o.threshold : {},
+      `${p}.threshold`,
+      problems,
+    ),
   };
 }
 
+const FEATURES_HINT = `"raw", "damped" or {"type": "damped", "lambdas": [1, 0.1, 0.01]}`;
+
+function readFeatures(value: unknown, p: string, problems: ConfigProblems): FeaturesConfig {
+  if (value === undefined || value === "raw") return { type: "raw" };
+  if (value === "damped") return { type: "damped", lambdas: SENSOR_LAMBDAS.slice() };
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    problems.add(p, `expected ${FEATURES_HINT}, got ${describeValue(value)}`);
+    return { type: "raw" };
+  }
+  const o = readObject(value, p, ["type", "lambdas"], problems) ?? {};
+  if (o.type === undefined) {
+    problems.add(`${p}.type`, `is required ("raw" or "damped")`);
+    return { type: "raw" };
+  }
+  const type = readChoice(o.type, `${p}.type`, problems, ["raw", "damped"] as const, "raw");
+  if (type === "raw") {
+    if (o.lambdas !== undefined) {
+      problems.add(
+        `${p}.lambdas`,
+        `only "damped" features have lambdas, got ${describeValue(o.lambdas)}`,
+      );
+    }
+    return { type: "raw" };
+  }
+  if (o.lambdas === undefined) return { type: "damped", lambdas: SENSOR_LAMBDAS.slice() };
+  if (!Array.isArray(o.lambdas) || o.lambdas.length === 0 || o.lambdas.length > MAX_LAMBDAS) {
+    problems.add(
+      `${p}.lambdas`,
+      `expected a list of 1 to ${MAX_LAMBDAS} decay rates (per second), got ` +
+        describeValue(o.lambdas),
+    );
+    return { type: "damped", lambdas: SENSOR_LAMBDAS.slice() };
+  }
+  const lambdas = o.lambdas.map((lambda, i) =>
+    readNumber(lambda, `${p}.lambdas[${i}]`, problems, 1, 0, MAX_LAMBDA)
+  );
+  lambdas.forEach((lambda, i) => {
+    if (lambdas.indexOf(lambda) !== i) {
+      problems.add(`${p}.lambdas[${i}]`, `duplicate decay rate ${describeValue(lambda)}`);
+    }
+  });
+  return { type: "damped", lambdas };
+}
+
 function readPayload(value: unknown, p: string, problems: ConfigProblems): PayloadConfig {
-  const o = readObject(value, p, ["format", "fields"], problems, false) ?? {};
+  const o = readObject(
+    value,
+    p,
+    ["format", "fields", "timestampField", "timestampUnit"],
+    problems,
+    false,
+  ) ?? {};
   const formats = ["json", "json-array", "csv", "number"] as const;
   let format: PayloadFormat = "json";
   if (o.format === undefined) {
@@ -399,10 +492,67 @@ function readPayload(value: unknown, p: string, problems: ConfigProblems): Paylo
       seen.add(field);
     });
   }
-  return { format, fields };
+  const timestampField = readOptionalString(o.timestampField, `${p}.timestampField`, problems);
+  if (timestampField !== undefined) {
+    const where = `${p}.timestampField`;
+    if (format === "number") {
+      problems.add(
+        where,
+        `a "number" payload has no room for a timestamp, got ${describeValue(timestampField)}`,
+      );
+    } else if (format === "json") {
+      if (!FIELD_PATH.test(timestampField)) {
+        problems.add(
+          where,
+          `expected a field path like a.b.c, got ${describeValue(timestampField)}`,
+        );
+      } else if (fields.includes(timestampField)) {
+        problems.add(
+          where,
+          `is also one of the fields; a time is not a value: ${describeValue(timestampField)}`,
+        );
+      }
+    } else if (!fields.includes(timestampField)) {
+      problems.add(
+        where,
+        `expected one of the fields (the timestamp's position), got ${
+          describeValue(timestampField)
+        }`,
+      );
+    } else if (fields.length < 2) {
+      problems.add(
+        where,
+        `the fields need a value besides the timestamp ${describeValue(timestampField)}`,
+      );
+    }
+  }
+  if (o.timestampUnit !== undefined && timestampField === undefined) {
+    problems.add(
+      `${p}.timestampUnit`,
+      `needs a timestampField, got ${describeValue(o.timestampUnit)}`,
+    );
+  }
+  const timestampUnit = readChoice(
+    o.timestampUnit,
+    `${p}.timestampUnit`,
+    problems,
+    ["ms", "s"] as const,
+    "ms",
+  );
+  return timestampField === undefined
+    ? { format, fields, timestampUnit }
+    : { format, fields, timestampField, timestampUnit };
 }
 
-function readModel(value: unknown, p: string, problems: ConfigProblems): KitNETModelConfig {
+const KITNET_KEYS = [
+  "maxAutoencoderSize",
+  "fmGracePeriod",
+  "adGracePeriod",
+  "learningRate",
+  "hiddenRatio",
+] as const;
+
+function readModel(value: unknown, p: string, problems: ConfigProblems): ModelConfig {
   const o = readObject(value, p, [
     "type",
     "path",
@@ -420,8 +570,19 @@ function readModel(value: unknown, p: string, problems: ConfigProblems): KitNETM
     "kitnet",
   );
   if (type === "deep-ae") {
-    problems.add(`${p}.type`, `"deep-ae" is not implemented yet in the gateway; use "kitnet"`);
-  } else if (o.path !== undefined) {
+    for (const key of KITNET_KEYS) {
+      if (o[key] !== undefined) {
+        problems.add(
+          `${p}.${key}`,
+          `only a "kitnet" model has ${key} (a "deep-ae" model is trained already), got ` +
+            describeValue(o[key]),
+        );
+      }
+    }
+    const path = readString(o.path, `${p}.path`, problems) ?? "";
+    return { type: "deep-ae", path };
+  }
+  if (o.path !== undefined) {
     problems.add(`${p}.path`, `only a "deep-ae" model has a path, got ${describeValue(o.path)}`);
   }
   const d = GATEWAY_DEFAULTS;

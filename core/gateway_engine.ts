@@ -7,6 +7,10 @@
  */
 
 import { ByteReader, ByteWriter } from "./byte_codec.ts";
+import { ConfigProblems } from "./config_reader.ts";
+import { dampedFeatureNames } from "./damped_features.ts";
+import { DeepAeScorer } from "./deep_ae_scorer.ts";
+import { DeepAutoencoder } from "./deep_autoencoder.ts";
 import { deviceIdProblem, DeviceTopicPattern } from "./device_topic.ts";
 import {
   type Attribution,
@@ -25,7 +29,8 @@ import { seal, unseal } from "./sealed_state.ts";
 export const RECENT_ALERTS = 100;
 
 const SNAPSHOT_KIND = "GWAY";
-const SNAPSHOT_VERSION = 1;
+/** 2 added damped windows and deep-ae detectors; 1 (KitNET on raw values) is still read. */
+const SNAPSHOT_VERSION = 2;
 
 /** An anomaly, as published and kept among the recent alerts. */
 export interface AlertEvent {
@@ -39,7 +44,7 @@ export interface AlertEvent {
   score: number;
   /** The threshold it exceeded. */
   threshold: number;
-  /** The features whose autoencoder contributed most. */
+  /** The features that contributed most. */
   attribution: Attribution;
 }
 
@@ -113,7 +118,16 @@ interface CompiledStream {
   config: StreamConfig;
   pattern: DeviceTopicPattern;
   decoder: PayloadDecoder;
+  /** The decoded payload: the values, and the timestamp if it has one. */
   vector: Float64Array;
+  /** The values: a view of `vector`, or filled from it through `valueAt`. */
+  values: Float64Array;
+  /** Where each value sits in `vector`, when the timestamp is among them. */
+  valueAt: Int32Array | undefined;
+  /** Where the timestamp sits in `vector`; -1: the arrival time is used. */
+  timeAt: number;
+  /** Timestamp units per second. */
+  timeUnits: number;
   settings: DetectorSettings;
 }
 
@@ -138,22 +152,28 @@ export class GatewayEngine {
     this.#process(topic, payload, receivedAt);
   };
 
-  constructor(config: GatewayConfig, output?: GatewayOutput) {
+  /**
+   * A gateway running `config`. `models` holds the bytes of every `deep-ae` stream's model
+   * file, by its configured path (core reads no files: the adapter does). Throws a
+   * {@linkcode ConfigError} naming the key path when a model is missing, unreadable, or does
+   * not fit its stream (input width versus the stream's fields or features).
+   */
+  constructor(
+    config: GatewayConfig,
+    output?: GatewayOutput,
+    models: ReadonlyMap<string, Uint8Array> = new Map(),
+  ) {
     this.config = config;
     this.output = output;
     const { limits } = config;
-    this.#streams = config.streams.map((stream) => ({
-      config: stream,
-      pattern: new DeviceTopicPattern(stream.device),
-      decoder: new PayloadDecoder(stream.payload, limits.maxPayloadBytes),
-      vector: new Float64Array(stream.payload.fields.length),
-      settings: {
-        fields: stream.payload.fields,
-        model: stream.model,
-        threshold: stream.threshold,
-        historyPoints: limits.historyPoints,
-      },
-    }));
+    const problems = new ConfigProblems();
+    this.#streams = config.streams.map((stream, i) =>
+      compileStream(stream, `streams[${i}]`, limits.maxPayloadBytes, limits.historyPoints, {
+        models,
+        problems,
+      })
+    );
+    problems.throwIfAny();
     this.#queue = new DropOldestQueue(limits.queueCapacity);
     this.#devices = new LruTable(limits.maxDevices);
   }
@@ -200,6 +220,11 @@ export class GatewayEngine {
     if (idProblem !== undefined) return this.#reject("bad-device-id", topic, idProblem);
     const reason = stream.decoder.decode(payload, stream.vector);
     if (reason !== undefined) return this.#reject(reason, topic, stream.decoder.lastProblem);
+    const { vector, values, valueAt, timeAt } = stream;
+    if (valueAt !== undefined) {
+      for (let k = 0; k < valueAt.length; k++) values[k] = vector[valueAt[k]];
+    }
+    const seconds = timeAt < 0 ? receivedAt / 1000 : vector[timeAt] / stream.timeUnits;
     let detector = this.#devices.touch(id);
     if (detector === undefined) {
       detector = new DeviceDetector(id, stream.config.name, stream.settings);
@@ -211,7 +236,7 @@ export class GatewayEngine {
         `device "${id}" belongs to stream "${detector.stream}"`,
       );
     }
-    const verdict = detector.score(stream.vector, receivedAt);
+    const verdict = detector.score(values, receivedAt, seconds);
     this.#accepted++;
     this.output?.score(detector, verdict, receivedAt);
     if (verdict.anomaly) {
@@ -222,7 +247,7 @@ export class GatewayEngine {
         ts: receivedAt,
         score: verdict.score,
         threshold: verdict.threshold,
-        attribution: detector.attribution(stream.vector),
+        attribution: detector.attribution(),
       };
       this.#alerts[this.#alertCount % RECENT_ALERTS] = alert;
       this.#alertCount++;
@@ -316,7 +341,7 @@ export class GatewayEngine {
    */
   restore(bytes: Uint8Array): RestoreReport {
     const what = "gateway snapshot";
-    const { payload } = unseal(bytes, SNAPSHOT_KIND, [SNAPSHOT_VERSION], what);
+    const { version, payload } = unseal(bytes, SNAPSHOT_KIND, [1, SNAPSHOT_VERSION], what);
     const r = new ByteReader(payload, what);
     const savedAt = r.f64();
     const messages = r.f64(), accepted = r.f64(), anomalies = r.f64();
@@ -336,7 +361,7 @@ export class GatewayEngine {
     for (let i = 0; i < count; i++) {
       const start = r.offset;
       try {
-        detectors.push(DeviceDetector.read(r, (name) => settings.get(name)));
+        detectors.push(DeviceDetector.read(r, (name) => settings.get(name), version));
       } catch (error) {
         // The checksum held, so this is a configuration change, not corruption; a truncation
         // here would be a bug, and the reader cannot resynchronise after one.
@@ -362,4 +387,93 @@ export class GatewayEngine {
     this.#rejected.set(rejected);
     return { savedAt, devices: this.#devices.size, skipped };
   }
+}
+
+/** Decodes, names and models one stream; problems with its deep-ae model go to `problems`. */
+function compileStream(
+  stream: StreamConfig,
+  path: string,
+  maxPayloadBytes: number,
+  historyPoints: number,
+  { models, problems }: { models: ReadonlyMap<string, Uint8Array>; problems: ConfigProblems },
+): CompiledStream {
+  const { payload, features, model } = stream;
+  const ts = payload.timestampField;
+  // JSON finds the timestamp by its own path, read last; a positional format has it in place.
+  const decoded = ts !== undefined && payload.format === "json"
+    ? [...payload.fields, ts]
+    : payload.fields;
+  const vector = new Float64Array(decoded.length);
+  const timeAt = ts === undefined ? -1 : decoded.indexOf(ts);
+  const fields = payload.fields.filter((field) => field !== ts);
+  let values = vector.subarray(0, fields.length);
+  let valueAt: Int32Array | undefined;
+  if (timeAt >= 0 && timeAt < fields.length) {
+    values = new Float64Array(fields.length);
+    valueAt = Int32Array.from(fields, (field) => decoded.indexOf(field));
+  }
+  const lambdas = features.type === "damped" ? features.lambdas : undefined;
+  const names = lambdas === undefined ? fields : dampedFeatureNames(fields, lambdas);
+  let deepAe: DeepAeScorer | undefined;
+  if (model.type === "deep-ae") {
+    deepAe = loadDeepAe(stream, fields, names, `${path}.model.path`, models, problems);
+  }
+  return {
+    config: stream,
+    pattern: new DeviceTopicPattern(stream.device),
+    decoder: new PayloadDecoder({ ...payload, fields: decoded }, maxPayloadBytes),
+    vector,
+    values,
+    valueAt,
+    timeAt,
+    timeUnits: payload.timestampUnit === "s" ? 1 : 1000,
+    settings: {
+      fields,
+      features: names,
+      lambdas,
+      model,
+      deepAe,
+      threshold: stream.threshold,
+      historyPoints,
+    },
+  };
+}
+
+/** The scorer of a deep-ae stream's model, or undefined (and a problem) when it cannot be. */
+function loadDeepAe(
+  stream: StreamConfig,
+  fields: readonly string[],
+  features: readonly string[],
+  where: string,
+  models: ReadonlyMap<string, Uint8Array>,
+  problems: ConfigProblems,
+): DeepAeScorer | undefined {
+  if (stream.model.type !== "deep-ae") return undefined;
+  const file = JSON.stringify(stream.model.path);
+  const bytes = models.get(stream.model.path);
+  if (bytes === undefined) {
+    problems.add(where, `the model ${file} was not loaded`);
+    return undefined;
+  }
+  let model: DeepAutoencoder;
+  try {
+    model = DeepAutoencoder.fromBytes(bytes);
+  } catch (error) {
+    problems.add(where, `${file} is not a usable model: ${(error as Error).message}`);
+    return undefined;
+  }
+  const width = DeepAeScorer.inputWidth(model);
+  if (width !== features.length) {
+    const gives = features === fields
+      ? `${fields.length} field(s) (${fields.join(", ")})`
+      : `${features.length} damped features (from ${fields.length} field(s): ${fields.join(", ")})`;
+    problems.add(where, `${file} reads ${width} inputs, stream "${stream.name}" gives ${gives}`);
+    return undefined;
+  }
+  const problem = DeepAeScorer.problem(model, width);
+  if (problem !== undefined) {
+    problems.add(where, `${file}: ${problem}`);
+    return undefined;
+  }
+  return new DeepAeScorer(model, features.length);
 }

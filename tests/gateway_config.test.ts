@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigError } from "../core/config_reader.ts";
+import { SENSOR_LAMBDAS } from "../core/damped_features.ts";
 import { GATEWAY_DEFAULTS, validateGatewayConfig } from "../core/gateway_config.ts";
 import { smallConfig } from "./support/gateway_fixtures.ts";
 
@@ -35,7 +36,9 @@ describe("gateway configuration", () => {
     assert.equal(config.mqtt.topicPrefix, GATEWAY_DEFAULTS.topicPrefix);
     assert.equal(config.mqtt.protocolVersion, GATEWAY_DEFAULTS.protocolVersion);
     assert.deepEqual(config.streams[0].payload.fields, ["value"]);
-    assert.equal(config.streams[0].model.adGracePeriod, GATEWAY_DEFAULTS.adGracePeriod);
+    const model = config.streams[0].model;
+    assert.equal(model.type === "kitnet" && model.adGracePeriod, GATEWAY_DEFAULTS.adGracePeriod);
+    assert.deepEqual(config.streams[0].features, { type: "raw" });
     assert.equal(config.streams[0].threshold.calibrationWindow, GATEWAY_DEFAULTS.calibrationWindow);
     assert.equal(config.dashboard.host, "127.0.0.1");
     assert.equal(config.snapshots.keep, GATEWAY_DEFAULTS.keep);
@@ -124,15 +127,139 @@ describe("gateway configuration", () => {
     }
   });
 
-  test("damped features and deep-ae models are refused as not implemented yet", () => {
-    assert.match(
-      problemsOf(withStream({ features: "damped" }))[0],
-      /^streams\[0\]\.features: .*not implemented/,
-    );
-    assert.match(
-      problemsOf(withStream({ model: { type: "deep-ae", path: "m.daem" } }))[0],
-      /^streams\[0\]\.model\.type: .*not implemented/,
-    );
+  test('"damped" features get the sensor λs; an object sets its own', () => {
+    const short = validateGatewayConfig(withStream({ features: "damped" })).streams[0];
+    assert.deepEqual(short.features, { type: "damped", lambdas: SENSOR_LAMBDAS });
+    assert.equal(short.payload.timestampField, undefined);
+    const own = validateGatewayConfig(withStream({
+      features: { type: "damped", lambdas: [2, 0.05] },
+      payload: {
+        format: "json",
+        fields: ["t", "h"],
+        timestampField: "meta.ts",
+        timestampUnit: "s",
+      },
+    })).streams[0];
+    assert.deepEqual(own.features, { type: "damped", lambdas: [2, 0.05] });
+    assert.equal(own.payload.timestampField, "meta.ts");
+    assert.equal(own.payload.timestampUnit, "s");
+    const csv = validateGatewayConfig(withStream({
+      features: "damped",
+      payload: { format: "csv", fields: ["time", "t"], timestampField: "time" },
+    })).streams[0];
+    assert.equal(csv.payload.timestampUnit, "ms");
+  });
+
+  test("bad damped features and timestamps are refused with their paths and values", () => {
+    const json = (extra: Record<string, unknown>) => ({
+      payload: { format: "json", fields: ["t", "h"], ...extra },
+      features: "damped",
+    });
+    const cases: [Record<string, unknown>, string][] = [
+      [{ features: "smoothed" }, 'streams[0].features: expected "raw", "damped" or'],
+      [{ features: 3 }, "streams[0].features: expected"],
+      [{ features: { lambdas: [1] } }, "streams[0].features.type: is required"],
+      [
+        { features: { type: "damped", lambdas: [] } },
+        "streams[0].features.lambdas: expected a list",
+      ],
+      [
+        { features: { type: "damped", lambdas: [1, -0.5] } },
+        "streams[0].features.lambdas[1]: expected a number in (0, 1000), got -0.5",
+      ],
+      [
+        { features: { type: "damped", lambdas: [1, 1] } },
+        "streams[0].features.lambdas[1]: duplicate decay rate 1",
+      ],
+      [
+        { features: { type: "raw", lambdas: [1] } },
+        'streams[0].features.lambdas: only "damped" features have lambdas',
+      ],
+      [
+        { features: { type: "damped", window: 3 } },
+        "streams[0].features.window: unknown key",
+      ],
+      [
+        json({ timestampField: "t" }),
+        "streams[0].payload.timestampField: is also one of the fields",
+      ],
+      [
+        json({ timestampField: "a..b" }),
+        "streams[0].payload.timestampField: expected a field path",
+      ],
+      [
+        json({ timestampUnit: "s" }),
+        'streams[0].payload.timestampUnit: needs a timestampField, got "s"',
+      ],
+      [
+        json({ timestampField: "ts", timestampUnit: "us" }),
+        'streams[0].payload.timestampUnit: expected one of "ms", "s", got "us"',
+      ],
+      [
+        {
+          payload: { format: "csv", fields: ["t", "h"], timestampField: "ts" },
+          features: "damped",
+        },
+        'streams[0].payload.timestampField: expected one of the fields (the timestamp\'s position), got "ts"',
+      ],
+      [
+        { payload: { format: "number", timestampField: "ts" }, features: "damped" },
+        'streams[0].payload.timestampField: a "number" payload has no room for a timestamp',
+      ],
+      [
+        { payload: { format: "csv", fields: ["ts"], timestampField: "ts" }, features: "damped" },
+        "streams[0].payload.timestampField: the fields need a value besides the timestamp",
+      ],
+      [
+        { payload: { format: "json", fields: ["t"], timestampField: "ts" }, features: "raw" },
+        'streams[0].payload.timestampField: only "damped" features use a timestamp',
+      ],
+    ];
+    for (const [change, expected] of cases) {
+      const problems = problemsOf(withStream(change));
+      assert.ok(
+        problems.some((p) => p.startsWith(expected)),
+        `expected "${expected}" in:\n${problems.join("\n")}`,
+      );
+    }
+  });
+
+  test("a deep-ae model needs a path and takes no KitNET options or threshold", () => {
+    const stream = validateGatewayConfig(withStream({
+      model: { type: "deep-ae", path: "models/env.daem" },
+      threshold: undefined,
+    })).streams[0];
+    assert.deepEqual(stream.model, { type: "deep-ae", path: "models/env.daem" });
+    const cases: [Record<string, unknown>, string][] = [
+      [{ model: { type: "deep-ae" } }, "streams[0].model.path: is required (a string)"],
+      [
+        { model: { type: "deep-ae", path: "" } },
+        'streams[0].model.path: expected a non-empty string, got ""',
+      ],
+      [
+        { model: { type: "deep-ae", path: "m", fmGracePeriod: 5 } },
+        'streams[0].model.fmGracePeriod: only a "kitnet" model has fmGracePeriod',
+      ],
+      [
+        { model: { type: "kitnet", path: "m" } },
+        'streams[0].model.path: only a "deep-ae" model has a path, got "m"',
+      ],
+      [
+        { model: { type: "deep-ae", path: "m" }, threshold: { tailProbability: 0.01 } },
+        'streams[0].threshold: a "deep-ae" model uses the threshold stored with it',
+      ],
+      [
+        { model: { type: "autoencoder" } },
+        'streams[0].model.type: expected one of "kitnet", "deep-ae"',
+      ],
+    ];
+    for (const [change, expected] of cases) {
+      const problems = problemsOf(withStream(change));
+      assert.ok(
+        problems.some((p) => p.startsWith(expected)),
+        `expected "${expected}" in:\n${problems.join("\n")}`,
+      );
+    }
   });
 
   test("no streams, duplicate stream names and a non-object root are refused", () => {

@@ -15,6 +15,7 @@ import {
 } from "../../core/gateway_engine.ts";
 import type { ScorePoint } from "../../core/score_history.ts";
 import { VERSION } from "../version.ts";
+import { readModelFiles } from "./model_files.ts";
 import { MqttLink, type MqttLinkStats } from "./mqtt_link.ts";
 import { SnapshotStore } from "./snapshot_store.ts";
 
@@ -142,7 +143,7 @@ export class GatewayRunner implements GatewayView {
         );
         this.#emit({ type: "alert", alert });
       },
-    });
+    }, readModelFiles(config));
     this.link = new MqttLink(config.mqtt, config.streams, {
       message: (topic, payload) => {
         this.engine.receive(topic, payload, this.#now());
