@@ -49,7 +49,7 @@ export class DeepAeScorer {
 
   /**
    * Why `model` cannot score vectors of `width` numbers (its inputs differ, it one-hot encodes
-   * a column, or it has no threshold), or undefined when it can.
+   * a column, it holds a non-finite number, or it has no threshold), or undefined when it can.
    */
   static problem(model: DeepAutoencoder, width: number): string | undefined {
     const inputs = DeepAeScorer.inputWidth(model);
@@ -61,6 +61,12 @@ export class DeepAeScorer {
         return `the model one-hot encodes column "${categorical.name}"; telemetry fields are ` +
           `numbers only`;
       }
+    }
+    const net = model.network;
+    const arrays = [...net.kernels, ...net.biases];
+    if (encoder !== undefined) arrays.push(encoder.scaler.offset, encoder.scaler.factor);
+    if (arrays.some((array) => !array.every(Number.isFinite))) {
+      return "the model holds a weight or scaling factor that is not a finite number";
     }
     if (!(model.threshold >= 0 && model.threshold < Infinity)) {
       return `the model has no threshold (${model.threshold}); train it with foxtail train, ` +

@@ -196,7 +196,7 @@ describe("gateway with a deep-ae model", () => {
     ]);
   });
 
-  test("a missing, corrupt, one-hot or uncalibrated model is refused with the key path", () => {
+  test("a missing, corrupt, one-hot, non-finite or uncalibrated model is refused with the key path", () => {
     assert.match(
       engineProblems(deepAeConfig())[0],
       /^streams\[0\]\.model\.path: .* was not loaded/,
@@ -225,6 +225,19 @@ describe("gateway with a deep-ae model", () => {
       engineProblems(deepAeConfig(), oneHot.toBytes())[0],
       /^streams\[0\]\.model\.path: "models\/env\.daem": the model one-hot encodes column "room"/,
     );
+    for (
+      const poison of [
+        (m: DeepAutoencoder) => m.network.kernels[1][0] = NaN,
+        (m: DeepAutoencoder) => m.encoder!.scaler.factor[2] = Infinity,
+      ]
+    ) {
+      const poisoned = DeepAutoencoder.fromBytes(modelBytes);
+      poison(poisoned);
+      assert.match(
+        engineProblems(deepAeConfig(), poisoned.toBytes())[0],
+        /^streams\[0\]\.model\.path: "models\/env\.daem".*not a finite number/,
+      );
+    }
     const uncalibrated = DeepAutoencoder.create({
       inputSize: 3,
       hiddenLayers: [{ units: 2, activation: "tanh" }],
