@@ -61,8 +61,8 @@ export interface PayloadConfig {
    * is then a time rather than a value.
    */
   timestampField?: string;
-  /** Unit of `timestampField`'s numbers: milliseconds (default) or seconds since any epoch. */
-  timestampUnit: "ms" | "s";
+  /** Unit of `timestampField`'s numbers: milliseconds (the default) or seconds. */
+  timestampUnit?: "ms" | "s";
 }
 
 /** What the model reads: the values themselves, or their damped statistics. */
