@@ -154,11 +154,22 @@ export class GatewayRunner implements GatewayView {
     this.store = new SnapshotStore(config.snapshots.dir, config.snapshots.keep);
   }
 
-  /** Restores the newest usable snapshot, connects, and starts the snapshot timer. */
+  /**
+   * Removes snapshot writes a crash left unfinished, restores the newest usable snapshot,
+   * connects, and starts the snapshot timer.
+   */
   start(): void {
     if (this.#running) throw new Error("the gateway is already running");
     this.#running = true;
     this.#startedAt = this.#now();
+    try {
+      for (const path of this.store.removeLeftovers()) {
+        this.#log(`snapshot: removed ${path}, a write cut short by a crash`);
+      }
+    } catch (error) {
+      // A read-only folder must not stop detection: the leftovers are never read anyway.
+      this.#log(`snapshot: cannot remove unfinished writes: ${(error as Error).message}`);
+    }
     const { loaded, passedOver } = this.store.loadNewest((bytes) => this.engine.restore(bytes));
     for (const line of passedOver) this.#log(`snapshot: passed over ${line}`);
     if (loaded !== undefined) {

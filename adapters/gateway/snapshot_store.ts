@@ -1,14 +1,15 @@
 /**
  * The gateway's snapshot files: `snapshot-<seq>.bin` in one folder, each written atomically
  * (temp file, fsync, rename, folder fsync), the newest `keep` kept. Loading tries the newest
- * first and falls back, reporting each file it could not use.
+ * first and falls back, reporting each file it could not use. Temporary files left by a crash
+ * mid-write are never read, and {@linkcode SnapshotStore.removeLeftovers} deletes them.
  *
  * @module
  */
 
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../atomic_file.ts";
+import { temporaryTarget, writeFileAtomic } from "../atomic_file.ts";
 
 const NAME = /^snapshot-(\d{1,15})\.bin$/;
 
@@ -48,6 +49,29 @@ export class SnapshotStore {
       if (m !== null) seqs.push(Number(m[1]));
     }
     return seqs.sort((a, b) => b - a);
+  }
+
+  /**
+   * Deletes the temporary files of snapshot writes that never finished (a crash or power cut
+   * before the rename); returns their paths. Call it when no write is under way (at start).
+   */
+  removeLeftovers(): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (error) {
+      if ((error as { code?: string }).code === "ENOENT") return [];
+      throw error;
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      const target = temporaryTarget(name);
+      if (target === undefined || !NAME.test(target)) continue;
+      const path = join(this.dir, name);
+      rmSync(path, { force: true });
+      removed.push(path);
+    }
+    return removed;
   }
 
   /** The path of snapshot `seq`. */
