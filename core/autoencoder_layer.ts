@@ -6,11 +6,16 @@
  * (normalise, encode, decode, update) sweeps all autoencoders before the next begins: this keeps
  * memory access sequential and the per-instance work free of allocation.
  *
+ * The arrays are views of a {@linkcode KernelHeap}: where WebAssembly is available the layer
+ * runs on `autoencoder_kernel.ts`'s kernel (same operations, same order, same bits, and about
+ * twice as fast under V8); otherwise on the loops below.
+ *
  * @module
  */
 
 import { MersenneTwister } from "./mersenne_twister.ts";
 import { sigmoid } from "./sigmoid.ts";
+import { type AutoencoderKernel, HEADER, KernelHeap } from "./autoencoder_kernel.ts";
 
 /** The seed every KitNET autoencoder's weights are drawn with (the reference's). */
 export const AUTOENCODER_SEED = 1234;
@@ -23,6 +28,11 @@ export interface AutoencoderLayerOptions {
   hiddenRatio: number;
   /** The SGD step of every autoencoder. */
   learningRate: number;
+  /**
+   * Where the layer's arrays go (see {@linkcode AutoencoderLayer.bytes}); default: a heap of
+   * its own, on WebAssembly when the runtime has it.
+   */
+  heap?: KernelHeap;
 }
 
 /** Several independent tied-weight autoencoders sharing one input vector. */
@@ -53,7 +63,12 @@ export class AutoencoderLayer {
   readonly max: Float64Array;
   /** Each autoencoder's RMSE of the last `train` or `execute`. */
   readonly rmse: Float64Array;
+  /** Whether the layer runs on the WebAssembly kernel. */
+  readonly webAssembly: boolean;
 
+  #kernel: AutoencoderKernel | undefined;
+  #header: number;
+  #input: Float64Array;
   // Scratch, reused for every instance.
   #normalised: Float64Array;
   #reconstructed: Float64Array;
@@ -61,40 +76,66 @@ export class AutoencoderLayer {
   #hidden: Float64Array;
   #hiddenGradient: Float64Array;
 
+  /**
+   * Bytes of heap the layer needs (for sizing a {@linkcode KernelHeap} shared by several).
+   * Like the constructor, without `heap`.
+   */
+  static bytes(options: LayerShapeOptions): number {
+    return heapBytes(shapeOf(options));
+  }
+
   constructor(options: AutoencoderLayerOptions) {
     const { inputs, hiddenRatio, learningRate } = options;
     const k = inputs.length;
     this.size = k;
     this.learningRate = learningRate;
     this.hiddenRatio = hiddenRatio;
-    this.visibleStart = new Int32Array(k + 1);
-    this.hiddenStart = new Int32Array(k + 1);
-    this.weightStart = new Int32Array(k + 1);
-    for (let a = 0; a < k; a++) {
-      const v = inputs[a].length;
-      const h = Math.ceil(v * hiddenRatio);
-      this.visibleStart[a + 1] = this.visibleStart[a] + v;
-      this.hiddenStart[a + 1] = this.hiddenStart[a] + h;
-      this.weightStart[a + 1] = this.weightStart[a] + v * h;
-    }
-    const visible = this.visibleStart[k];
-    const hidden = this.hiddenStart[k];
-    this.inputIndex = new Int32Array(visible);
-    for (let a = 0; a < k; a++) {
-      const base = this.visibleStart[a];
-      for (let j = 0; j < inputs[a].length; j++) this.inputIndex[base + j] = inputs[a][j];
-    }
-    this.weights = new Float64Array(this.weightStart[k]);
-    this.hiddenBias = new Float64Array(hidden);
-    this.visibleBias = new Float64Array(visible);
-    this.min = new Float64Array(visible).fill(Infinity);
-    this.max = new Float64Array(visible).fill(-Infinity);
-    this.rmse = new Float64Array(k);
-    this.#normalised = new Float64Array(visible);
-    this.#reconstructed = new Float64Array(visible);
-    this.#error = new Float64Array(visible);
-    this.#hidden = new Float64Array(hidden);
-    this.#hiddenGradient = new Float64Array(hidden);
+    const shape = shapeOf(options);
+    const heap = options.heap ?? new KernelHeap(heapBytes(shape), true);
+    const arrays = layOut(heap, shape, options);
+    this.visibleStart = arrays.visibleStart;
+    this.hiddenStart = arrays.hiddenStart;
+    this.weightStart = shape.weightStart;
+    this.inputIndex = arrays.inputIndex;
+    this.#input = arrays.input;
+    this.weights = arrays.weights;
+    this.hiddenBias = arrays.hiddenBias;
+    this.visibleBias = arrays.visibleBias;
+    this.min = arrays.min.fill(Infinity);
+    this.max = arrays.max.fill(-Infinity);
+    this.rmse = arrays.rmse;
+    this.#normalised = arrays.normalised;
+    this.#reconstructed = arrays.reconstructed;
+    this.#error = arrays.error;
+    this.#hidden = arrays.hidden;
+    this.#hiddenGradient = arrays.hiddenGradient;
+    this.#kernel = heap.kernel;
+    this.webAssembly = heap.kernel !== undefined;
+    // The header tells the kernel where everything is.
+    const header = arrays.header;
+    this.#header = header.byteOffset;
+    const slots: [number, ArrayBufferView][] = [
+      [HEADER.visibleStart, arrays.visibleStart],
+      [HEADER.hiddenStart, arrays.hiddenStart],
+      [HEADER.inputIndex, arrays.inputIndex],
+      [HEADER.input, arrays.input],
+      [HEADER.weights, arrays.weights],
+      [HEADER.hiddenBias, arrays.hiddenBias],
+      [HEADER.visibleBias, arrays.visibleBias],
+      [HEADER.min, arrays.min],
+      [HEADER.max, arrays.max],
+      [HEADER.rmse, arrays.rmse],
+      [HEADER.normalised, arrays.normalised],
+      [HEADER.reconstructed, arrays.reconstructed],
+      [HEADER.error, arrays.error],
+      [HEADER.hidden, arrays.hidden],
+      [HEADER.hiddenGradient, arrays.hiddenGradient],
+    ];
+    header[HEADER.autoencoders] = k;
+    for (const [slot, view] of slots) header[slot] = view.byteOffset;
+    header[HEADER.expTable] = heap.expTable;
+    header[HEADER.expPow2] = heap.expPow2;
+    arrays.headerDoubles[HEADER.learningRateAt / 8] = learningRate;
     this.#initialiseWeights();
   }
 
@@ -121,6 +162,11 @@ export class AutoencoderLayer {
 
   /** Trains every autoencoder on its slice of `input`; their RMSEs land in {@linkcode rmse}. */
   train(input: ArrayLike<number>): void {
+    if (this.#kernel !== undefined) {
+      this.#takeInput(input);
+      this.#kernel.train(this.#header);
+      return;
+    }
     const { inputIndex, min, max } = this;
     const u = this.#normalised;
     for (let j = 0; j < u.length; j++) {
@@ -136,6 +182,11 @@ export class AutoencoderLayer {
 
   /** Scores every autoencoder on its slice of `input` without learning. */
   execute(input: ArrayLike<number>): void {
+    if (this.#kernel !== undefined) {
+      this.#takeInput(input);
+      this.#kernel.execute(this.#header);
+      return;
+    }
     const { inputIndex, min, max } = this;
     const u = this.#normalised;
     for (let j = 0; j < u.length; j++) {
@@ -143,6 +194,13 @@ export class AutoencoderLayer {
     }
     this.#reconstruct();
     this.#measureError();
+  }
+
+  /** Puts `input` where the kernel reads it. */
+  #takeInput(input: ArrayLike<number>): void {
+    const own = this.#input;
+    if (input instanceof Float64Array && input.length === own.length) own.set(input);
+    else for (let i = 0; i < own.length; i++) own[i] = input[i];
   }
 
   // y = sigmoid(u W + hb); z = sigmoid(y Wᵀ + vb), every autoencoder. Indices run over the
@@ -211,4 +269,90 @@ export class AutoencoderLayer {
       for (let j = v0; j < v1; j++) vb[j] += lr * e[j];
     }
   }
+}
+
+type LayerShapeOptions = Pick<AutoencoderLayerOptions, "inputs" | "hiddenRatio">;
+
+/** Where each autoencoder's units and weights start, and how long an input must be. */
+interface LayerShape {
+  visibleStart: Int32Array;
+  hiddenStart: Int32Array;
+  weightStart: Int32Array;
+  inputLength: number;
+}
+
+function shapeOf({ inputs, hiddenRatio }: LayerShapeOptions): LayerShape {
+  const k = inputs.length;
+  const visibleStart = new Int32Array(k + 1);
+  const hiddenStart = new Int32Array(k + 1);
+  const weightStart = new Int32Array(k + 1);
+  let inputLength = 0;
+  for (let a = 0; a < k; a++) {
+    const v = inputs[a].length;
+    const h = Math.ceil(v * hiddenRatio);
+    visibleStart[a + 1] = visibleStart[a] + v;
+    hiddenStart[a + 1] = hiddenStart[a] + h;
+    weightStart[a + 1] = weightStart[a] + v * h;
+    for (let j = 0; j < v; j++) inputLength = Math.max(inputLength, inputs[a][j] + 1);
+  }
+  return { visibleStart, hiddenStart, weightStart, inputLength };
+}
+
+/** Lengths of a layer's f64 arrays after its input, in heap order (see layOut). */
+function doubleArrayLengths(shape: LayerShape): number[] {
+  const k = shape.visibleStart.length - 1;
+  const visible = shape.visibleStart[k], hidden = shape.hiddenStart[k];
+  return [shape.weightStart[k], hidden, visible, visible, visible, k, visible, visible, visible];
+}
+
+/** Bytes of heap a layer of this shape takes (see layOut). */
+function heapBytes(shape: LayerShape): number {
+  const k = shape.visibleStart.length - 1;
+  const visible = shape.visibleStart[k], hidden = shape.hiddenStart[k];
+  const ints = HEADER.bytes + 4 * (2 * (k + 1) + visible);
+  const doubles = shape.inputLength + 2 * hidden +
+    doubleArrayLengths(shape).reduce((sum, n) => sum + n, 0);
+  return ((ints + 7) & ~7) + 8 * doubles;
+}
+
+/** A layer's arrays, allocated from `heap` in the order heapBytes counts. */
+function layOut(heap: KernelHeap, shape: LayerShape, options: LayerShapeOptions) {
+  const { inputs } = options;
+  const k = inputs.length;
+  // The header's i32 slots and its f64 learning rate share 8-aligned bytes.
+  const headerDoubles = heap.f64(HEADER.bytes / 8);
+  const header = new Int32Array(heap.buffer, headerDoubles.byteOffset, HEADER.bytes / 4);
+  const visibleStart = heap.i32(k + 1);
+  visibleStart.set(shape.visibleStart);
+  const hiddenStart = heap.i32(k + 1);
+  hiddenStart.set(shape.hiddenStart);
+  const visible = shape.visibleStart[k], hidden = shape.hiddenStart[k];
+  const inputIndex = heap.i32(visible);
+  for (let a = 0; a < k; a++) {
+    for (let j = 0; j < inputs[a].length; j++) inputIndex[shape.visibleStart[a] + j] = inputs[a][j];
+  }
+  const input = heap.f64(shape.inputLength);
+  const [weights, hiddenBias, visibleBias, min, max, rmse, normalised, reconstructed, error] =
+    doubleArrayLengths(shape).map((n) => heap.f64(n));
+  const hiddenActivations = heap.f64(hidden);
+  const hiddenGradient = heap.f64(hidden);
+  return {
+    header,
+    headerDoubles,
+    visibleStart,
+    hiddenStart,
+    inputIndex,
+    input,
+    weights,
+    hiddenBias,
+    visibleBias,
+    min,
+    max,
+    rmse,
+    normalised,
+    reconstructed,
+    error,
+    hidden: hiddenActivations,
+    hiddenGradient,
+  };
 }

@@ -13,8 +13,8 @@
  * @module
  */
 
-// 2^(j/64), j = 0..63, each correctly rounded (computed once to 60 digits).
-const TABLE = new Float64Array([
+/** 2^(j/64), j = 0..63, each correctly rounded (computed once to 60 digits). */
+export const EXP_TABLE: Float64Array = new Float64Array([
   1.0,
   1.0108892860517005,
   1.0218971486541166,
@@ -88,8 +88,8 @@ const INV_LN2_64 = 92.33248261689366;
 // Adding and subtracting 1.5·2^52 rounds a double to the nearest integer (ties to even).
 const ROUND = 6755399441055744;
 
-// 2^m for m = −1022..1023, built by exact doubling and halving.
-const POW2 = /* @__PURE__ */ (() => {
+/** 2^m for m = −1022..1023 (at index m + 1022), built by exact doubling and halving. */
+export const EXP_POW2: Float64Array = /* @__PURE__ */ (() => {
   const table = new Float64Array(2046);
   table[1022] = 1;
   for (let m = 1; m <= 1023; m++) table[1022 + m] = table[1021 + m] * 2;
@@ -104,8 +104,8 @@ export function exp(x: number): number {
   const r = (x - kf * LN2_64_HI) - kf * LN2_64_LO;
   const p = r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120)))));
   const k = kf | 0;
-  const t = TABLE[k & 63];
-  return (t + t * p) * POW2[1022 + (k >> 6)];
+  const t = EXP_TABLE[k & 63];
+  return (t + t * p) * EXP_POW2[1022 + (k >> 6)];
 }
 
 /** 1 / (1 + exp(−t)). */

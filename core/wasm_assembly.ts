@@ -1,0 +1,198 @@
+/**
+ * Just enough of a WebAssembly assembler to write small numeric kernels in TypeScript: the
+ * instructions as byte sequences, a counted loop, and the module container. Kernels are
+ * assembled at load time from listings that read like the code they stand for (no binary blob
+ * to trust).
+ *
+ * A listing ({@linkcode Code}) is a nested array of bytes; nesting is only for readability.
+ *
+ * @module
+ */
+
+/** A listing: instruction bytes, nested as convenient. */
+export type Code = (number | Code)[];
+
+/** Value type i32. */
+export const I32 = 0x7f;
+/** Value type f64. */
+export const F64 = 0x7c;
+
+/** Unsigned LEB128. */
+export function uleb(value: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (value !== 0);
+  return out;
+}
+
+/** Signed LEB128 of a 32-bit integer. */
+export function sleb(value: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = value & 0x7f;
+    value >>= 7;
+    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** The bytes of a listing, flattened. */
+export function flatten(code: Code): number[] {
+  const out: number[] = [];
+  const walk = (c: Code) => {
+    for (const x of c) typeof x === "number" ? out.push(x) : walk(x);
+  };
+  walk(code);
+  return out;
+}
+
+const f64Bytes = new DataView(new ArrayBuffer(8));
+
+/** Instructions, named after their WebAssembly text format. */
+export const op = {
+  get: (local: number): Code => [0x20, ...uleb(local)],
+  set: (local: number): Code => [0x21, ...uleb(local)],
+  tee: (local: number): Code => [0x22, ...uleb(local)],
+  i32: (value: number): Code => [0x41, ...sleb(value)],
+  /** f64.const of exactly this double. */
+  f64: (value: number): Code => {
+    f64Bytes.setFloat64(0, value, true);
+    return [0x44, ...Array.from({ length: 8 }, (_, i) => f64Bytes.getUint8(i))];
+  },
+  i32Eqz: [0x45] as Code,
+  i32LtS: [0x48] as Code,
+  i32GeS: [0x4e] as Code,
+  i32Add: [0x6a] as Code,
+  i32Sub: [0x6b] as Code,
+  i32And: [0x71] as Code,
+  i32Shl: [0x74] as Code,
+  i32ShrS: [0x75] as Code,
+  f64Lt: [0x63] as Code,
+  f64Gt: [0x64] as Code,
+  f64Neg: [0x9a] as Code,
+  f64Sqrt: [0x9f] as Code,
+  f64Add: [0xa0] as Code,
+  f64Sub: [0xa1] as Code,
+  f64Mul: [0xa2] as Code,
+  f64Div: [0xa3] as Code,
+  i32TruncF64S: [0xaa] as Code,
+  f64ConvertI32S: [0xb7] as Code,
+  /** i32.load from the address on the stack plus `offset`. */
+  i32Load: (offset = 0): Code => [0x28, 0x02, ...uleb(offset)],
+  /** f64.load from the address on the stack plus `offset`. */
+  f64Load: (offset = 0): Code => [0x2b, 0x03, ...uleb(offset)],
+  /** f64.store of the value on the stack to the address under it plus `offset`. */
+  f64Store: (offset = 0): Code => [0x39, 0x03, ...uleb(offset)],
+  call: (func: number): Code => [0x10, ...uleb(func)],
+  /** `if … end` on the i32 on the stack. */
+  if: (then: Code): Code => [0x04, 0x40, then, 0x0b],
+  /** `if … else … end` on the i32 on the stack. */
+  ifElse: (then: Code, otherwise: Code): Code => [0x04, 0x40, then, 0x05, otherwise, 0x0b],
+  /** `if (result f64) … else … end` on the i32 on the stack. */
+  ifF64: (then: Code, otherwise: Code): Code => [0x04, F64, then, 0x05, otherwise, 0x0b],
+};
+
+/**
+ * `for (i = from; i < to; i += step) body` over the i32 local `i`, the comparison signed; `to`
+ * is evaluated before every iteration. The body may not branch out.
+ */
+export function forRange(i: number, from: Code, to: Code, body: Code, step = 1): Code {
+  return [
+    from,
+    op.set(i),
+    whileLoop([op.get(i), to, op.i32LtS], [body, op.get(i), op.i32(step), op.i32Add, op.set(i)]),
+  ];
+}
+
+/** `while (condition) body`; `condition` pushes an i32. The body may not branch out. */
+export function whileLoop(condition: Code, body: Code): Code {
+  return [
+    [0x02, 0x40], // block
+    [0x03, 0x40], // loop
+    condition,
+    op.i32Eqz,
+    [0x0d, 0x01], // br_if 1: out of the block
+    body,
+    [0x0c, 0x00], // br 0: again
+    0x0b, // end loop
+    0x0b, // end block
+  ];
+}
+
+/** An exported function: its name, its i32 parameters, its further locals and its body. */
+export interface WasmFunction {
+  /** Exported under this name. */
+  name: string;
+  /** Number of i32 parameters (locals 0 … params − 1). */
+  params: number;
+  /** Types of the further locals, in order. */
+  locals: number[];
+  /** The body, without the final `end`. */
+  body: Code;
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function name(text: string): number[] {
+  return [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
+}
+
+/**
+ * A module importing its memory as `env.memory` (at least one page) and one function `env.exp`
+ * (f64 → f64, function 0), exporting `functions` (1, 2, …), none of which returns a value.
+ */
+export function moduleBytes(functions: WasmFunction[]): Uint8Array<ArrayBuffer> {
+  const types: number[][] = [[0x60, 1, F64, 1, F64]];
+  const typeOf = functions.map((f) => {
+    const signature = [0x60, ...uleb(f.params), ...new Array(f.params).fill(I32), 0];
+    let index = types.findIndex((t) => t.join() === signature.join());
+    if (index < 0) index = types.push(signature) - 1;
+    return index;
+  });
+  const imports = [
+    2,
+    ...name("env"),
+    ...name("exp"),
+    0x00, // a function
+    0, // of type 0
+    ...name("env"),
+    ...name("memory"),
+    0x02, // a memory
+    0x00, // without maximum
+    1, // of at least one page
+  ];
+  const exports = [
+    ...uleb(functions.length),
+    ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i + 1)]),
+  ];
+  const bodies = functions.map((f) => {
+    const runs: number[] = [];
+    let count = 0;
+    for (let i = 0; i < f.locals.length;) {
+      let j = i;
+      while (j < f.locals.length && f.locals[j] === f.locals[i]) j++;
+      runs.push(...uleb(j - i), f.locals[i]);
+      count++;
+      i = j;
+    }
+    const code = [...uleb(count), ...runs, ...flatten(f.body), 0x0b];
+    return [...uleb(code.length), ...code];
+  });
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
+    ...section(1, [...uleb(types.length), ...types.flat()]),
+    ...section(2, imports),
+    ...section(3, [...uleb(functions.length), ...typeOf.flatMap((t) => uleb(t))]),
+    ...section(7, exports),
+    ...section(10, [...uleb(functions.length), ...bodies.flat()]),
+  ]);
+}

@@ -1,0 +1,150 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { AutoencoderLayer } from "../core/autoencoder_layer.ts";
+import { autoencoderKernelAvailable, KernelHeap } from "../core/autoencoder_kernel.ts";
+import { exp2 } from "../core/exp2.ts";
+import { DampedStreamTable, KitNET, MersenneTwister } from "../mod.ts";
+import { readKitNETVector, readSharedMatrix } from "./support/shared.ts";
+
+/** The bit patterns of an array of doubles, for exact comparison (NaN payloads included). */
+function bits(values: ArrayLike<number>): string[] {
+  const view = new DataView(new ArrayBuffer(8));
+  return Array.from({ length: values.length }, (_, i) => {
+    view.setFloat64(0, values[i]);
+    return view.getBigUint64(0).toString(16);
+  });
+}
+
+/** A layer's whole learned state. */
+function stateOf(layer: AutoencoderLayer): string[] {
+  return [layer.weights, layer.hiddenBias, layer.visibleBias, layer.min, layer.max]
+    .flatMap((a) => bits(a));
+}
+
+function layerPair(inputs: number[][], hiddenRatio: number, learningRate: number) {
+  const options = { inputs, hiddenRatio, learningRate };
+  const kernel = new AutoencoderLayer(options);
+  const loops = new AutoencoderLayer({
+    ...options,
+    heap: new KernelHeap(AutoencoderLayer.bytes(options), false),
+  });
+  return { kernel, loops };
+}
+
+describe("KitNET's WebAssembly kernel", () => {
+  test("runs here, and a layer says which arithmetic it uses", () => {
+    assert.equal(autoencoderKernelAvailable(), true);
+    const { kernel, loops } = layerPair([[0, 1]], 0.75, 0.1);
+    assert.equal(kernel.webAssembly, true);
+    assert.equal(loops.webAssembly, false);
+  });
+
+  test("gives the TypeScript loops' bits: odd and even sizes, Math.exp's range too", () => {
+    const rng = new MersenneTwister(7);
+    const shapes: { inputs: number[][]; ratio: number }[] = [
+      { inputs: [[0]], ratio: 0.75 },
+      { inputs: [[2, 0, 1], [3, 4, 5, 6, 7]], ratio: 0.75 },
+      { inputs: [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [10, 11, 12, 13, 14]], ratio: 0.75 },
+      { inputs: [[5, 3, 1, 0, 2, 4, 6], [7]], ratio: 1.3 },
+      { inputs: [Array.from({ length: 25 }, (_, i) => i)], ratio: 0.5 },
+    ];
+    for (const { inputs, ratio } of shapes) {
+      const width = Math.max(...inputs.flat()) + 1;
+      const { kernel, loops } = layerPair(inputs, ratio, 0.1);
+      const x = new Float64Array(width);
+      for (let step = 0; step < 300; step++) {
+        // Mostly ordinary values; now and then huge ones, so that the execute steps push the
+        // sigmoid far outside e^x's table (where both take Math.exp).
+        const scale = step % 37 === 0 ? 1e6 : 1;
+        for (let i = 0; i < width; i++) x[i] = scale * (rng.nextDouble() - 0.3);
+        const learning = step < 200;
+        for (const layer of [kernel, loops]) learning ? layer.train(x) : layer.execute(x);
+        const what = `${JSON.stringify(inputs)} step ${step}`;
+        assert.deepEqual(bits(kernel.rmse), bits(loops.rmse), what);
+      }
+      assert.deepEqual(stateOf(kernel), stateOf(loops), JSON.stringify(inputs));
+    }
+  });
+
+  test("reads a plain array as it reads a Float64Array, and a longer one up to its inputs", () => {
+    const { kernel, loops } = layerPair([[0, 2], [1]], 0.75, 0.1);
+    const rows = [[0.5, 1, 2, 99], [0.25, -1, 3, 99], [1, 0, 0, 99]];
+    for (const row of rows) {
+      kernel.train(row);
+      loops.train(Float64Array.from(row.slice(0, 3)));
+    }
+    assert.deepEqual(bits(kernel.rmse), bits(loops.rmse));
+  });
+
+  for (const name of ["medium", "custom-map"]) {
+    test(`KitNET on the ${name} vector: every score and the saved state, bit for bit`, () => {
+      const vector = readKitNETVector(`vectors/kitnet/${name}.expected.json`);
+      const rows = readSharedMatrix(`vectors/kitnet/${name}.input.csv.gz`);
+      const run = (webAssembly: boolean) => {
+        const k = new KitNET({
+          n: rows[0].length,
+          maxAutoencoderSize: vector.max_autoencoder_size,
+          fmGracePeriod: vector.fm_grace,
+          adGracePeriod: vector.ad_grace,
+          learningRate: vector.learning_rate,
+          hiddenRatio: vector.hidden_ratio,
+          featureMap: vector.feature_map_given ? vector.feature_map : undefined,
+          webAssembly,
+        });
+        const scores = rows.map((row) => k.process(row));
+        return { scores: bits(scores), state: Array.from(k.toBytes()) };
+      };
+      const kernel = run(true), loops = run(false);
+      assert.deepEqual(kernel.scores, loops.scores);
+      assert.deepEqual(kernel.state, loops.state);
+    });
+  }
+});
+
+describe("DampedStreamTable's cached decay factors", () => {
+  test("streams whose gaps keep changing get the statistics computed afresh, bit for bit", () => {
+    // The spec's 1-D stream, straight from its definition, with 2^(−λ·dt) computed every time.
+    const lambdas = [5, 3, 1, 0.1, 0.01];
+    interface Stream {
+      cf1: number[];
+      cf2: number[];
+      w: number[];
+      last: number;
+    }
+    const expected = new Map<string, Stream>();
+    const table = new DampedStreamTable({ lambdas, maxStreams: 10, maxPairs: 0 });
+    const out = new Float64Array(3 * lambdas.length);
+    const rng = new MersenneTwister(11);
+    const keys = ["a", "b", "c"];
+    let t = 1000;
+    for (let i = 0; i < 3000; i++) {
+      // Few distinct gaps, so that the cache is hit, missed and refilled in every order.
+      t += [0, 0.001, 0.25, 1.5][Math.floor(rng.nextDouble() * 4)];
+      const key = keys[Math.floor(rng.nextDouble() * keys.length)];
+      const v = Math.floor(rng.nextDouble() * 1500);
+      let s = expected.get(key);
+      if (s === undefined) {
+        s = { cf1: [0, 0, 0, 0, 0], cf2: [0, 0, 0, 0, 0], w: new Array(5).fill(1e-20), last: t };
+        expected.set(key, s);
+      }
+      const dt = t - s.last;
+      const want: number[] = [];
+      lambdas.forEach((lambda, l) => {
+        if (dt > 0) {
+          const f = exp2(-lambda * dt);
+          s.cf1[l] *= f;
+          s.cf2[l] *= f;
+          s.w[l] *= f;
+        }
+        s.cf1[l] += v;
+        s.cf2[l] += v * v;
+        s.w[l] += 1;
+        const mean = s.cf1[l] / s.w[l];
+        want.push(s.w[l], mean, Math.abs(s.cf2[l] / s.w[l] - mean * mean));
+      });
+      if (dt > 0) s.last = t;
+      table.update1D(key, v, t, out, 0);
+      assert.deepEqual(bits(out), bits(want), `packet ${i}`);
+    }
+  });
+});
