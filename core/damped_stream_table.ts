@@ -94,6 +94,12 @@ export class DampedStreamTable {
   #pairSlotsUsed = 0;
   #freePairs: number[] = [];
 
+  // The decay factors 2^(−λ·dt) of the last two distinct dt, all λ: a stream's pairs and their
+  // other streams often last moved together, so the same dt comes up again and again.
+  #factorDt = new Float64Array([NaN, NaN]);
+  #factors: Float64Array;
+  #factorsLatest = 0;
+
   constructor(options: DampedStreamTableOptions) {
     const { lambdas, maxStreams, maxPairs } = options;
     if (!Array.isArray(lambdas) || lambdas.length === 0) {
@@ -114,6 +120,7 @@ export class DampedStreamTable {
     this.maxStreams = maxStreams;
     this.maxPairs = maxPairs;
     this.jitter = options.jitter === true;
+    this.#factors = new Float64Array(2 * lambdas.length);
     const streams = Math.min(maxStreams, FIRST_ALLOCATION);
     this.#stream = new Float64Array(streams * lambdas.length * STREAM_FIELDS);
     this.#streamPrev = new Int32Array(streams);
@@ -226,9 +233,11 @@ export class DampedStreamTable {
     const first = s * count * STREAM_FIELDS;
     const dt = t - state[first + LAST_T];
     if (this.jitter) v = dt > 0 ? dt : 0;
+    const factors = this.#factors;
+    const at = dt > 0 ? this.#decayFactors(dt) : 0;
     for (let l = 0, base = first; l < count; l++, base += STREAM_FIELDS) {
       if (dt > 0) {
-        const f = exp2(-lambdas[l] * dt);
+        const f = factors[at + l];
         state[base + CF1] *= f;
         state[base + CF2] *= f;
         state[base + W] *= f;
@@ -243,6 +252,26 @@ export class DampedStreamTable {
     }
     const pairs = this.#pairsOf[s];
     for (let i = 0; i < pairs.length; i++) this.#pairUpdate(pairs[i], s, v, t);
+  }
+
+  /**
+   * Where in #factors the factors 2^(−λ·dt) of every λ start: one of the two cached rows (made
+   * the latest), else the older row, recomputed. The row a caller got stays valid through one
+   * more call, which can only replace the other row.
+   */
+  #decayFactors(dt: number): number {
+    const cached = this.#factorDt;
+    const latest = this.#factorsLatest;
+    const count = this.lambdas.length;
+    if (cached[latest] === dt) return latest * count;
+    const older = latest ^ 1;
+    this.#factorsLatest = older;
+    if (cached[older] !== dt) {
+      cached[older] = dt;
+      const lambdas = this.lambdas, factors = this.#factors;
+      for (let l = 0; l < count; l++) factors[older * count + l] = exp2(-lambdas[l] * dt);
+    }
+    return older * count;
   }
 
   /** The kept mean, computed and kept if none is. */
@@ -349,20 +378,19 @@ export class DampedStreamTable {
     const otherDt = t - stream[ob + LAST_T];
     const pairDt = t - pair[pb + LAST_T3];
     const mine = RES + i, theirs = RES + 1 - i;
-    // Often both clocks last moved together: then the factors are the same numbers.
-    const sameDt = otherDt === pairDt;
+    const factors = this.#factors;
+    const otherAt = otherDt > 0 ? this.#decayFactors(otherDt) : 0;
+    const pairAt = pairDt > 0 ? this.#decayFactors(pairDt) : 0;
     for (let l = 0; l < count; l++) {
-      const lambda = lambdas[l];
-      let f = 1;
       if (otherDt > 0) { // decay(t) of the other stream
-        f = exp2(-lambda * otherDt);
+        const f = factors[otherAt + l];
         stream[ob + CF1] *= f;
         stream[ob + CF2] *= f;
         stream[ob + W] *= f;
         stream[ob + LAST_T] = t;
       }
       if (pairDt > 0) {
-        if (!sameDt) f = exp2(-lambda * pairDt);
+        const f = factors[pairAt + l];
         pair[pb + CF3] *= f;
         pair[pb + W3] *= f;
         pair[pb + mine] *= f;
