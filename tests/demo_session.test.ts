@@ -1,0 +1,69 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt from "mqtt";
+import { startDemo } from "../adapters/demo/demo_session.ts";
+import { DEMO_STEP_SECONDS } from "../adapters/demo/demo_config.ts";
+
+/** Readings per second per node: fast, so that the detectors learn in seconds. */
+const STEPS_PER_SECOND = 300;
+
+describe("demo session (in-process, over MQTT)", () => {
+  test(
+    "the first injected fault raises alerts on its node, published on MQTT, after the models learned",
+    { timeout: 300_000 },
+    async () => {
+      const stateDir = mkdtempSync(join(tmpdir(), "foxtail-demo-test-"));
+      const lines: string[] = [];
+      const demo = await startDemo({
+        nodes: 2,
+        speed: STEPS_PER_SECOND * DEMO_STEP_SECONDS,
+        port: 0,
+        stateDir,
+        log: (line) => lines.push(line),
+      });
+      const observer = await mqtt.connectAsync(demo.broker.url, { protocolVersion: 4 });
+      try {
+        const faulty = demo.plant.nodes[demo.plant.schedule.window(0).node].profile.name;
+        const firstKind = demo.plant.schedule.window(0).kind;
+        const alerts: { device: string; body: { attribution: { features: string[] } } }[] = [];
+        let beforeFault = 0;
+        const faultLine = new RegExp(`^fault: ${faulty}: ${firstKind} at sim `);
+        observer.on("message", (topic, payload) => {
+          if (!lines.some((line) => faultLine.test(line))) beforeFault++;
+          alerts.push({ device: topic.split("/")[1], body: JSON.parse(payload.toString()) });
+        });
+        await observer.subscribeAsync("foxtail/+/alert", { qos: 1 });
+
+        const deadline = Date.now() + 240_000;
+        while (alerts.length === 0 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        assert.ok(
+          alerts.length > 0,
+          `no alert in time:\n${demo.statusLine()}\n${lines.join("\n")}`,
+        );
+        assert.equal(beforeFault, 0, "an alert came before any fault was injected");
+        assert.equal(alerts[0].device, faulty);
+        assert.ok(alerts[0].body.attribution.features.length > 0);
+        for (const device of demo.gateway.devices()) assert.equal(device.phase, "executing");
+        assert.match(demo.statusLine(), new RegExp(`${faulty} executing \\[${firstKind}\\]`));
+      } finally {
+        await observer.endAsync();
+        await demo.stop();
+      }
+      try {
+        assert.notEqual(demo.gateway.status().lastSnapshotAt, null);
+        assert.ok(readdirSync(stateDir).some((f) => /^snapshot-\d+\.bin$/.test(f)));
+        // The broker is closed: nobody listens on its port any more.
+        await assert.rejects(
+          mqtt.connectAsync(demo.broker.url, { reconnectPeriod: 0, connectTimeout: 5000 }),
+        );
+      } finally {
+        rmSync(stateDir, { recursive: true, force: true });
+      }
+    },
+  );
+});
