@@ -220,10 +220,8 @@ export class GatewayRunner implements GatewayView {
   #snapshotQuietly(): void {
     try {
       this.snapshotNow();
-    } catch (error) {
-      this.#snapshotFailures++;
-      this.#lastSnapshotError = (error as Error).message;
-      this.#log(`snapshot: cannot write to ${this.store.dir}: ${(error as Error).message}`);
+    } catch {
+      // Counted, kept for the dashboard and logged by snapshotNow; detection goes on.
     }
   }
 
@@ -275,10 +273,21 @@ export class GatewayRunner implements GatewayView {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Writes a snapshot now (atomically); returns its path. */
+  /**
+   * Writes a snapshot now (atomically); returns its path. A failure (full or read-only disk) is
+   * counted, logged and kept in the status, whether the timer or the dashboard asked, then thrown.
+   */
   snapshotNow(): string {
     const at = this.#now();
-    const path = this.store.save(this.engine.toBytes(at));
+    let path: string;
+    try {
+      path = this.store.save(this.engine.toBytes(at));
+    } catch (error) {
+      this.#snapshotFailures++;
+      this.#lastSnapshotError = (error as Error).message;
+      this.#log(`snapshot: cannot write to ${this.store.dir}: ${(error as Error).message}`);
+      throw error;
+    }
     this.#lastSnapshotAt = at;
     this.#lastSnapshotError = null;
     this.#emit({ type: "snapshot", path, at });
