@@ -9,6 +9,7 @@
 
 import process from "node:process";
 import { type Command, UsageError } from "./command.ts";
+import { demoCommand } from "./commands/demo.ts";
 import { evaluateCommand } from "./commands/evaluate.ts";
 import { pcapCommand } from "./commands/pcap.ts";
 import { runCommand } from "./commands/run.ts";
@@ -19,6 +20,7 @@ import { VERSION } from "./version.ts";
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: Command[] = [
+  demoCommand,
   scoreCommand,
   pcapCommand,
   runCommand,
