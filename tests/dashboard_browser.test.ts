@@ -1,0 +1,122 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { ensureSystemPackages } from "../scripts/ensure_system_packages.mjs";
+import { DEMO_STEP_SECONDS, demoFaultTiming } from "../adapters/demo/demo_config.ts";
+import { FaultSchedule } from "../adapters/demo/fault_schedule.ts";
+import { sensorProfile } from "../adapters/demo/sensor_profiles.ts";
+import { startDemoProcess } from "./support/demo_process.ts";
+import { ROOT } from "./support/shared.ts";
+
+/** Debian's chromium. */
+const CHROMIUM = "/usr/bin/chromium";
+
+/** Quiet, sandbox-free headless Chromium that talks to nothing but the page it is given. */
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** Where the screenshot goes (for a person to look at). */
+const SCREENSHOT = join(ROOT, ".tmp", "dashboard.png");
+
+const DEVICES = 3;
+
+/** Readings per second per node: fast, so that the page shows scores and an alert in seconds. */
+const STEPS_PER_SECOND = 200;
+
+/** The node the demo's first fault hits. */
+const FIRST_FAULTY =
+  sensorProfile(new FaultSchedule({ ...demoFaultTiming(), nodes: DEVICES }).window(0).node).name;
+
+/** The demo, the browser and the chart updates are all slow on a loaded machine. */
+const WAIT_MS = 60_000;
+
+/** Polls `check` (every 200 ms) until it holds; fails after {@linkcode WAIT_MS}. */
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe("dashboard in headless Chromium", () => {
+  test("opens a running demo's dashboard, sees charts grow and an alert, saves a screenshot", {
+    timeout: 300_000,
+  }, async () => {
+    ensureSystemPackages(["chromium"]);
+    const speed = STEPS_PER_SECOND * DEMO_STEP_SECONDS;
+    const demo = await startDemoProcess([
+      ...["--port", "0", "--devices", `${DEVICES}`, "--speed", `${speed}`],
+    ]);
+    const profile = mkdtempSync(join(tmpdir(), "foxtail-chromium-"));
+    let code: number | null;
+    try {
+      const context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: CHROMIUM_ARGS,
+        viewport: { width: 1280, height: 900 },
+      });
+      try {
+        const page = context.pages()[0] ?? await context.newPage();
+        const errors: string[] = [];
+        page.on("pageerror", (error) => errors.push(error.message));
+        await page.goto(demo.url, { waitUntil: "load", timeout: WAIT_MS });
+        await page.waitForSelector('#events[data-state="live"]', { timeout: WAIT_MS });
+        const charts = page.locator("svg.chart[data-device]");
+        await charts.nth(DEVICES - 1).waitFor({ timeout: WAIT_MS });
+        assert.equal(await charts.count(), DEVICES);
+        const devices = (await charts.evaluateAll((svgs) =>
+          svgs.map((svg) =>
+            svg.getAttribute("data-device") ?? ""
+          )
+        )).sort();
+        assert.deepEqual(devices, ["cold-store", "greenhouse", "pump-house"]);
+
+        // Live updates: every chart gets more points than it had a moment ago.
+        const points = () =>
+          charts.evaluateAll((svgs) => svgs.map((svg) => Number(svg.getAttribute("data-points"))));
+        const before = await points();
+        await until(
+          async () => (await points()).every((count, i) => count > before[i] + 10),
+          `every chart to grow from ${before.join(", ")} points`,
+        );
+        // Each chart draws what it received (up to its capacity).
+        const drawn = await charts.evaluateAll((svgs) =>
+          svgs.map((svg) => Number(svg.getAttribute("data-drawn")))
+        );
+        for (const count of drawn) assert.ok(count > 0, `a chart draws ${count} points`);
+
+        // Once the detectors have learned, the first fault shows up as an alert on its node.
+        const executing = page.locator('article.device[data-phase="executing"]');
+        await executing.nth(DEVICES - 1).waitFor({ timeout: 4 * WAIT_MS });
+        const alert = page.locator(`#alerts tr[data-device="${FIRST_FAULTY}"]`).first();
+        await alert.waitFor({ timeout: 4 * WAIT_MS });
+        assert.match(await alert.innerText(), new RegExp(FIRST_FAULTY));
+
+        mkdirSync(join(ROOT, ".tmp"), { recursive: true });
+        await page.screenshot({ path: SCREENSHOT, fullPage: true });
+        assert.ok(statSync(SCREENSHOT).size > 10_000, "the screenshot holds a picture");
+        assert.deepEqual(errors, [], "the page threw no error");
+      } finally {
+        await context.close();
+      }
+    } finally {
+      code = await demo.stop("SIGTERM");
+      rmSync(profile, { recursive: true, force: true });
+    }
+    assert.equal(code, 0, demo.stderr());
+    assert.match(demo.stderr(), /foxtail demo: SIGTERM: stopping/);
+  });
+});
