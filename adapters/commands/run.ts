@@ -8,7 +8,8 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { ConfigError } from "../../core/config_reader.ts";
 import { validateGatewayConfig } from "../../core/gateway_config.ts";
-import { type Command, parseCommandArgs, stringFlag, UsageError } from "../command.ts";
+import { type Command, integerFlag, parseCommandArgs, stringFlag, UsageError } from "../command.ts";
+import { type DashboardServer, startDashboard } from "../dashboard/serve.ts";
 import { GatewayRunner } from "../gateway/gateway_runner.ts";
 
 const HELP = `foxtail run --config FILE [options]
@@ -24,6 +25,13 @@ Options (override the configuration file):
   --mqtt-url URL        mqtt.url
   --topic-prefix P      mqtt.topicPrefix
   --snapshot-dir DIR    snapshots.dir
+  --dashboard-host H    dashboard.host (default 127.0.0.1: this machine only)
+  --dashboard-port N    dashboard.port (default 8080; 0: a free port)
+  --no-dashboard        dashboard.enabled = false
+
+The dashboard (a live page, JSON under /api, /metrics for Prometheus, /healthz) is served
+while the gateway runs; its URL is printed. Snapshot, reset and threshold changes need
+Authorization: Bearer <dashboard.token> and are disabled when no token is configured.
 
   -h, --help            this help`;
 
@@ -32,6 +40,9 @@ const OPTIONS = {
   "mqtt-url": { type: "string" },
   "topic-prefix": { type: "string" },
   "snapshot-dir": { type: "string" },
+  "dashboard-host": { type: "string" },
+  "dashboard-port": { type: "string" },
+  "no-dashboard": { type: "boolean" },
 } as const;
 
 /** Reads the configuration file and applies the flag overrides, before validation. */
@@ -58,12 +69,48 @@ function loadConfig(path: string, values: Record<string, string | boolean | unde
     if (prefix !== undefined) section("mqtt").topicPrefix = prefix;
     const dir = stringFlag(values, "snapshot-dir");
     if (dir !== undefined) section("snapshots").dir = dir;
+    const host = stringFlag(values, "dashboard-host");
+    if (host !== undefined) section("dashboard").host = host;
+    const port = integerFlag(values, "dashboard-port", undefined, 0);
+    if (port !== undefined) section("dashboard").port = port;
+    if (values["no-dashboard"] === true) section("dashboard").enabled = false;
   }
   try {
     return validateGatewayConfig(raw);
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(`${path}: ${error.message}`);
     throw error;
+  }
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * Starts the dashboard when the configuration enables it. A dashboard that cannot listen (the
+ * port is taken) is reported and left out: detection and MQTT go on without it.
+ */
+async function serveDashboard(gateway: GatewayRunner): Promise<DashboardServer | undefined> {
+  const { enabled, host, port, token } = gateway.config.dashboard;
+  if (!enabled) return undefined;
+  try {
+    const server = await startDashboard(gateway, { host, port, token });
+    const changes = token === undefined
+      ? "read-only: no dashboard.token configured"
+      : "changes need the bearer token";
+    console.error(`foxtail run: dashboard at ${server.url} (${changes})`);
+    if (!LOOPBACK.test(host)) {
+      console.error(
+        `foxtail run: the dashboard listens on ${host}: anyone who can reach it can read ` +
+          `every device's scores`,
+      );
+    }
+    return server;
+  } catch (error) {
+    console.error(
+      `foxtail run: dashboard not started: ${(error as Error).message}; ` +
+        `the gateway runs without it`,
+    );
+    return undefined;
   }
 }
 
@@ -88,15 +135,18 @@ export const runCommand: Command = {
         `${config.mqtt.topicPrefix}/, snapshots in ${config.snapshots.dir} (Ctrl-C stops)`,
     );
     let onSignal: (signal: string) => void = () => {};
-    const signal = await new Promise<string>((resolve) => {
+    const stopped = new Promise<string>((resolve) => {
       onSignal = resolve;
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
     });
+    const dashboard = await serveDashboard(gateway);
+    const signal = await stopped;
     // Signal listeners left behind would keep some runtimes alive.
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     console.error(`foxtail run: ${signal}: saving a final snapshot and going offline`);
+    await dashboard?.close(); // ends the open event streams, so nothing holds the process
     await gateway.stop();
     const c = gateway.status().counters;
     const rejected = Object.values(c.rejected).reduce((a, b) => a + b, 0);
