@@ -7,7 +7,7 @@
  * @module
  */
 
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { temporaryTarget, writeFileAtomic } from "../atomic_file.ts";
 
@@ -81,7 +81,7 @@ export class SnapshotStore {
 
   /** Writes `bytes` as the next snapshot, atomically, then deletes all but the newest `keep`. */
   save(bytes: Uint8Array): string {
-    mkdirSync(this.dir, { recursive: true });
+    // writeFileAtomic creates the folder when missing, making it durable in its parent too.
     const seqs = this.sequences();
     const path = this.pathOf((seqs[0] ?? 0) + 1);
     writeFileAtomic(path, bytes);
