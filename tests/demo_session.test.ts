@@ -6,6 +6,9 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { startDemo } from "../adapters/demo/demo_session.ts";
 import { DEMO_STEP_SECONDS } from "../adapters/demo/demo_config.ts";
+import { demoStatusLine } from "../adapters/demo/status_line.ts";
+import type { DeviceSummary } from "../core/gateway_engine.ts";
+import type { GatewayStatus } from "../adapters/gateway/gateway_runner.ts";
 
 /** Readings per second per node: fast, so that the detectors learn in seconds. */
 const STEPS_PER_SECOND = 300;
@@ -66,4 +69,54 @@ describe("demo session (in-process, over MQTT)", () => {
       }
     },
   );
+});
+
+describe("demo status line", () => {
+  const device = (id: string, phase: DeviceSummary["phase"], progress: number): DeviceSummary => ({
+    id,
+    stream: "plant",
+    phase,
+    progress,
+    score: 0,
+    threshold: null,
+    messages: 1,
+    anomalies: 0,
+    lastSeen: 0,
+  });
+  const status = (messages: number, anomalies: number, dropped: number) =>
+    ({ counters: { messages, accepted: messages - dropped, dropped, anomalies } }) as GatewayStatus;
+
+  test("groups devices by phase, shows faults, wall and simulated time", () => {
+    const line = demoStatusLine(
+      status(12_345, 7, 0),
+      [
+        device("b", "training", 0.456),
+        device("a", "training", 0.456),
+        device("c", "executing", 1),
+        device("d", "executing", 1),
+      ],
+      {
+        elapsedMs: 83_999,
+        simulatedSeconds: 2 * 86_400 + 5 * 3600 + 7 * 60,
+        faults: new Map([["d", "vibration-spikes"]]),
+      },
+    );
+    assert.equal(
+      line,
+      "demo 1:23 | sim day 2 05:07 | 12,345 msgs, 12,345 scored | a, b training 45%; c executing; " +
+        "d executing [vibration-spikes] | 7 anomalies",
+    );
+  });
+
+  test("names dropped messages and the absence of devices", () => {
+    const line = demoStatusLine(status(10, 0, 3), [], {
+      elapsedMs: 0,
+      simulatedSeconds: 0,
+      faults: new Map(),
+    });
+    assert.equal(
+      line,
+      "demo 0:00 | sim day 0 00:00 | 10 msgs, 7 scored, 3 dropped | no device yet | 0 anomalies",
+    );
+  });
 });

@@ -66,6 +66,11 @@ const OPTIONS = {
   "state": { type: "string" },
 } as const;
 
+/** `1 node`, `2 nodes`. */
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** Resolves with the signal's name on SIGINT or SIGTERM, or "duration" after `seconds`. */
 function whenToStop(seconds: number | undefined): Promise<string> {
   return new Promise((resolve) => {
@@ -124,14 +129,20 @@ export const demoCommand: Command = {
     const demo = await startDemo({ nodes, seed, speed, port, stateDir, log });
     console.log(`foxtail demo: dashboard at ${demo.url}`);
     log(
-      `foxtail demo: ${nodes} node(s) publishing on sensors/{device}/telemetry to ${demo.broker.url}; ` +
+      `foxtail demo: ${
+        plural(nodes, "node")
+      } publishing on sensors/{device}/telemetry to ${demo.broker.url}; ` +
         `faults begin once the detectors have learned (${DEMO_LEARNING_STEPS} readings each); ` +
         `snapshots in ${demo.stateDir}` + (duration === undefined ? " (Ctrl-C stops)" : ""),
     );
-    const status = setInterval(() => log(demo.statusLine()), STATUS_SECONDS * 1000);
+    let statusAt = Date.now();
+    const status = setInterval(() => {
+      statusAt = Date.now();
+      log(demo.statusLine());
+    }, STATUS_SECONDS * 1000);
     const reason = await whenToStop(duration);
     clearInterval(status);
-    log(demo.statusLine());
+    if (Date.now() - statusAt > 1000) log(demo.statusLine()); // where it ended, unless just said
     log(`foxtail demo: ${reason}: stopping (final snapshot, broker closed)`);
     await demo.stop();
     const s = demo.gateway.status();
@@ -139,7 +150,9 @@ export const demoCommand: Command = {
     log(
       `foxtail demo: stopped after ${wallClock(Date.now() - startedAt)}; ` +
         `${demo.publisher.published} readings published, ${c.messages} messages, ` +
-        `${c.accepted} scored, ${c.anomalies} anomalies, ${s.devices} devices; ` +
+        `${c.accepted} scored, ${plural(c.anomalies, "anomaly", "anomalies")}, ${
+          plural(s.devices, "device")
+        }; ` +
         `snapshots in ${demo.stateDir}`,
     );
     return 0;
