@@ -43,7 +43,7 @@ async function watchScores(
 for (const protocolVersion of [4, 5] as const) {
   const version = protocolVersion === 5 ? "MQTT 5" : "MQTT 3.1.1";
   describe(`gateway when mosquitto restarts (${version})`, () => {
-    test("mosquitto killed mid-stream and restarted on its port: the gateway reconnects, resubscribes and keeps its models", async () => {
+    test("mosquitto killed mid-stream and restarted on its port: the gateway reconnects, resubscribes and keeps its models", async (t) => {
       const broker = await startMosquitto();
       const dir = mkdtempSync(join(tmpdir(), "foxtail-broker-restart-"));
       const logs: string[] = [];
@@ -83,13 +83,19 @@ for (const protocolVersion of [4, 5] as const) {
         const threshold = device.threshold;
         assert.ok(Number.isFinite(threshold));
 
-        // Telemetry keeps flowing (QoS 0, as a sensor would send it) while the broker dies.
+        // Telemetry keeps flowing (QoS 0, as a sensor would send it) while the broker dies. What
+        // the sensor publishes while it is cut off too is lost (queueQoSZero false): the gateway
+        // must not claim it.
+        const learned = gateway.status().counters;
+        const learnedMessages = device.messages;
+        let handedOver = 0;
+        let lostAtSensor = 0;
         streaming = true;
         streamed = (async () => {
           while (streaming) {
-            if (sensor.connected) {
-              sensor.publish("sensors/boiler/telemetry", Buffer.from(signal.next()));
-            }
+            if (sensor.connected) handedOver++;
+            else lostAtSensor++;
+            sensor.publish("sensors/boiler/telemetry", Buffer.from(signal.next()));
             await new Promise((resolve) => setTimeout(resolve, 5));
           }
         })();
@@ -99,6 +105,14 @@ for (const protocolVersion of [4, 5] as const) {
         await broker.kill();
         await until(() => !gateway.link.stats().connected, "the gateway to notice");
         assert.ok(logs.some((line) => /mqtt: disconnected/.test(line)), logs.join("\n"));
+        // A message still queued when the link dropped is scored while it is down: its score
+        // cannot be published and is counted as skipped, its alert is kept for later.
+        const skippedBefore = gateway.link.stats().scoresSkipped;
+        const alertsBefore = gateway.recentAlerts().length;
+        gateway.engine.receive("sensors/boiler/telemetry", faultPayload(), Date.now());
+        gateway.engine.drain();
+        assert.equal(gateway.link.stats().scoresSkipped, skippedBefore + 1);
+        assert.equal(gateway.recentAlerts().length, alertsBefore + 1);
         const scoredWhileDown = device.messages;
 
         await broker.restart();
@@ -125,8 +139,29 @@ for (const protocolVersion of [4, 5] as const) {
         const stats = gateway.link.stats();
         assert.equal(stats.connects, 2);
         assert.ok(stats.reconnects >= 1);
-        const rejected = Object.values(gateway.status().counters.rejected);
+        assert.equal(stats.alertsDropped, 0, "the alert held while down was not dropped");
+        const counters = gateway.status().counters;
+        const rejected = Object.values(counters.rejected);
         assert.ok(rejected.every((count) => count === 0), "no message was refused");
+        // Counts what it missed, claims nothing it did not get: every message it received is
+        // scored, dropped or queued; it scored no more than the sensor could hand to a broker
+        // (+ the fault after the restart and the one injected while down), never those the
+        // sensor lost while cut off.
+        assert.equal(
+          counters.messages,
+          counters.accepted + counters.dropped + gateway.status().queued,
+        );
+        const streamedScored = counters.accepted - learned.accepted - 2;
+        assert.ok(
+          streamedScored <= handedOver,
+          `scored ${streamedScored} streamed messages, the sensor handed over ${handedOver}`,
+        );
+        assert.equal(device.messages - learnedMessages, counters.accepted - learned.accepted);
+        t.diagnostic(
+          `streamed: ${handedOver} handed to the broker, ${lostAtSensor} lost at the sensor ` +
+            `while cut off, ${streamedScored} scored; ${stats.scoresSkipped} score(s) skipped ` +
+            `while down; ${stats.reconnects} reconnect attempt(s)`,
+        );
       } finally {
         // The broker goes whatever else fails: a leaked mosquitto would outlive the test run.
         try {
