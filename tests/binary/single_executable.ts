@@ -2,7 +2,7 @@
  * The single executables, as CI builds and runs them (`npm run test:binary`, part of `npm test`):
  * `bun build --compile` for x86-64 and for arm64 (run under `qemu-aarch64-static`), checked with
  * `--version` and a `score` run whose scores must equal, bit for bit, those of the other
- * executable and of the source under Node.
+ * executable and of the source under Node; the x86-64 one also runs `demo --duration 5`.
  *
  * Run once, by Node only (`node --test tests/binary/single_executable.ts`): the name keeps it out
  * of the three runtimes' test globs, since it builds two ~110 MB executables.
@@ -17,6 +17,7 @@ import {
   closeSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   rmSync,
@@ -187,6 +188,63 @@ describe("single executables (bun build --compile, x86-64 and arm64 under qemu)"
     assertSucceeded(source, "adapters/cli.ts score");
     assert.equal(x64Scores, readFileSync(sourceOut, "utf8"));
     t.diagnostic(`x86-64 score of ${SAMPLE_ROWS} rows: ${scored.seconds.toFixed(1)} s`);
+  });
+
+  test("x86-64: demo --duration 5 serves its dashboard, scores readings, snapshots and exits 0", async (t) => {
+    const state = join(work, "demo-state");
+    const started = performance.now();
+    const child = spawn(X64, ["demo", "--duration", "5", "--port", "0", "--state", state], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => stdout += chunk.toString());
+    child.stderr.on("data", (chunk) => stderr += chunk.toString());
+    let running = true;
+    const exited = new Promise<number | null>((resolve) => {
+      child.on("close", (code) => {
+        running = false;
+        resolve(code);
+      });
+    });
+    // It stops by itself after 5 s; a generous bound for a loaded machine, then it is killed.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    try {
+      let url = "";
+      while (url === "") {
+        assert.ok(running, `demo exited before printing its URL:\n${stdout}\n${stderr}`);
+        url = /^foxtail demo: dashboard at (http:\/\/\S+)$/m.exec(stdout)?.[1] ?? "";
+        if (url === "") await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // The dashboard runs inside the executable (Bun.serve) while the demo lasts.
+      const health = await fetch(`${url}healthz`);
+      assert.equal(health.status, 200);
+      assert.deepEqual(await health.json(), { ok: true });
+      let accepted = 0;
+      while (accepted === 0) {
+        assert.ok(running, `demo ended before a reading was scored:\n${stderr}`);
+        const status = await (await fetch(`${url}api/status`)).json();
+        accepted = status.counters.accepted;
+        if (accepted === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      const code = await exited;
+      clearTimeout(killer);
+      assert.equal(code, 0, `demo exited ${code}\n--- stderr\n${stderr}`);
+    }
+    assert.match(stderr, /foxtail demo: duration: stopping/);
+    const summary = /stopped after \d+:\d\d; (\d+) readings published, (\d+) messages, (\d+) scored/
+      .exec(stderr);
+    assert.ok(summary, stderr);
+    const [published, messages, scored] = summary.slice(1).map(Number);
+    assert.ok(scored > 0 && scored <= messages && messages <= published, summary[0]);
+    assert.ok(
+      readdirSync(state).some((name) => /^snapshot-\d+\.bin$/.test(name)),
+      `no snapshot in ${state}`,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    t.diagnostic(`x86-64 demo --duration 5: ${scored} readings scored, ${seconds.toFixed(1)} s`);
   });
 
   test("arm64 under qemu-aarch64-static: --version, and the same scores as x86-64", async (t) => {
