@@ -61,6 +61,15 @@ export function joinPath(parent: string, key: string): string {
 }
 
 /**
+ * `parent.key`, or `parent["key"]` when the key is not a plain name (empty, spaces, dots,
+ * control characters), so that every problem starts with a path that shows the key.
+ */
+export function keyPath(parent: string, key: string): string {
+  if (/^[A-Za-z_$][\w$-]*$/.test(key)) return joinPath(parent, key);
+  return `${parent === "" ? "(root)" : parent}[${describeValue(key)}]`;
+}
+
+/**
  * The value at `path` as a plain object whose keys are all in `allowed` (an unknown key is a
  * problem naming it); `undefined` (and a problem) when it is not an object. A missing value gives
  * an empty object when `optional`.
@@ -81,7 +90,7 @@ export function readObject(
   for (const key of Object.keys(record)) {
     if (!allowed.includes(key)) {
       problems.add(
-        joinPath(path, key),
+        keyPath(path, key),
         `unknown key (allowed here: ${allowed.join(", ")})`,
       );
     }

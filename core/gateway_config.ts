@@ -612,8 +612,19 @@ function readModel(value: unknown, p: string, problems: ConfigProblems): ModelCo
       0xffffffff,
     ),
     learningRate: readNumber(o.learningRate, `${p}.learningRate`, problems, d.learningRate, 0),
-    hiddenRatio: readNumber(o.hiddenRatio, `${p}.hiddenRatio`, problems, d.hiddenRatio, 0),
+    hiddenRatio: readHiddenRatio(o.hiddenRatio, `${p}.hiddenRatio`, problems),
   };
+}
+
+// More hidden than visible units only learns the identity, and a large ratio allocated
+// gigabytes per device (1e8 made 16 GB) once the feature map was learned.
+function readHiddenRatio(value: unknown, path: string, problems: ConfigProblems): number {
+  const ratio = readNumber(value, path, problems, GATEWAY_DEFAULTS.hiddenRatio, 0);
+  if (ratio > 1) {
+    problems.add(path, `expected a number in (0, 1], got ${describeValue(ratio)}`);
+    return GATEWAY_DEFAULTS.hiddenRatio;
+  }
+  return ratio;
 }
 
 function readThreshold(value: unknown, p: string, problems: ConfigProblems): ThresholdConfig {

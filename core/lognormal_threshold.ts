@@ -106,7 +106,8 @@ export function logNormalThreshold(fit: LogNormalFit, tailProbability: number): 
   if (!(tailProbability > 0 && tailProbability < 1)) {
     throw new RangeError(`tailProbability must be in (0, 1), got ${tailProbability}`);
   }
-  return Math.exp(fit.mu + fit.sigma * normalQuantile(1 - tailProbability));
+  // z(1 − p) = −z(p): 1 − p rounds to 1 below p ≈ 1.1e-16 (and loses digits well before).
+  return Math.exp(fit.mu - fit.sigma * normalQuantile(tailProbability));
 }
 
 /** P(score' ≥ score) under the fit; 1 for non-positive scores. */

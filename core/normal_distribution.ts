@@ -103,5 +103,7 @@ export function normalQuantile(p: number): number {
   // Halley refinement: e = Φ(z) − p.
   const e = normalSurvival(-z) - p;
   const u = e * Math.sqrt(2 * Math.PI) * Math.exp((z * z) / 2);
+  // For subnormal p, e^(z²/2) overflows: the rational approximation is the best there is.
+  if (!Number.isFinite(u)) return z;
   return z - u / (1 + (z * u) / 2);
 }

@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { deviceIdProblem, DeviceTopicPattern, MAX_DEVICE_ID_LENGTH } from "../core/device_topic.ts";
 import { GatewayEngine } from "../core/gateway_engine.ts";
 import { validateGatewayConfig } from "../core/gateway_config.ts";
-import { checkProperty } from "./support/hostile.ts";
+import { checkProperty, PROPERTY_TEST } from "./support/hostile.ts";
 import { smallConfig } from "./support/gateway_fixtures.ts";
 
 const encoder = new TextEncoder();
@@ -119,25 +119,29 @@ function referenceMatch(pattern: string, topic: string): string | undefined {
 }
 
 describe("hostile device ids", () => {
-  test("every id deviceIdProblem accepts is safe in topics, file names and URLs", () => {
-    const id = fc.oneof(trickyString, fc.string({ unit: "binary", maxLength: 140 }), ordinaryId);
-    checkProperty("device ids: id check", id, (id) => {
-      const problem = deviceIdProblem(id);
-      if (problem !== undefined) {
-        assert.ok(problem.length > 0);
-        return;
-      }
-      assert.deepEqual(unsafety(id, "foxtail"), [], JSON.stringify(id));
-    }, 4000);
-  });
+  test(
+    "every id deviceIdProblem accepts is safe in topics, file names and URLs",
+    PROPERTY_TEST,
+    () => {
+      const id = fc.oneof(trickyString, fc.string({ unit: "binary", maxLength: 140 }), ordinaryId);
+      checkProperty("device ids: id check", id, (id) => {
+        const problem = deviceIdProblem(id);
+        if (problem !== undefined) {
+          assert.ok(problem.length > 0);
+          return;
+        }
+        assert.deepEqual(unsafety(id, "foxtail"), [], JSON.stringify(id));
+      }, 4000);
+    },
+  );
 
-  test("ordinary ids are accepted", () => {
+  test("ordinary ids are accepted", PROPERTY_TEST, () => {
     checkProperty("device ids: ordinary ids", ordinaryId, (id) => {
       assert.equal(deviceIdProblem(id), undefined, JSON.stringify(id));
     }, 1000);
   });
 
-  test("the pattern extracts exactly the {device} level, like a split would", () => {
+  test("the pattern extracts exactly the {device} level, like a split would", PROPERTY_TEST, () => {
     const level = fc.oneof(
       fc.constantFrom("sensors", "telemetry", "+", "{device}", "site", ""),
       fc.string({ unit: fc.constantFrom("a", "b", "/", "+", "#", "{", "}"), maxLength: 4 }),
@@ -158,49 +162,53 @@ describe("hostile device ids", () => {
     }, 3000);
   });
 
-  test("through the engine, only safe ids become devices and name outgoing topics", () => {
-    const topic = fc.oneof(
-      trickyString.map((id) => `sensors/${id}/telemetry`),
-      fc.string({ unit: "binary", maxLength: 60 }).map((id) => `sensors/${id}/telemetry`),
-      fc.string({ unit: "binary", maxLength: 60 }),
-      ordinaryId.map((id) => `sensors/${id}/telemetry`),
-    );
-    const payload = encoder.encode('{"t":21,"h":40,"power":{"v":3.3}}');
-    checkProperty(
-      "device ids: through the engine",
-      fc.array(topic, { minLength: 1, maxLength: 20 }),
-      (topics) => {
-        const ids: string[] = [];
-        const config = validateGatewayConfig(smallConfig({ limits: { maxDevices: 64 } }));
-        const engine = new GatewayEngine(config, {
-          score: (device) => ids.push(device.id),
-          alert: () => {},
-        });
-        for (const t of topics) {
-          engine.receive(t, payload, 1);
-          engine.drain();
-          const c = engine.counters();
-          assert.equal(
-            c.accepted + c.rejected["unmatched-topic"] + c.rejected["bad-device-id"],
-            c.messages,
-          );
-        }
-        for (const id of ids) {
-          assert.deepEqual(unsafety(id, config.mqtt.topicPrefix), [], JSON.stringify(id));
-        }
-        for (const d of engine.devices()) {
-          assert.equal(deviceIdProblem(d.id), undefined);
-          assert.equal(
-            referenceMatch("sensors/{device}/telemetry", `sensors/${d.id}/telemetry`),
-            d.id,
-          );
-        }
-      },
-      600,
-    );
-  });
+  test(
+    "through the engine, only safe ids become devices and name outgoing topics",
+    PROPERTY_TEST,
+    () => {
+      const topic = fc.oneof(
+        trickyString.map((id) => `sensors/${id}/telemetry`),
+        fc.string({ unit: "binary", maxLength: 60 }).map((id) => `sensors/${id}/telemetry`),
+        fc.string({ unit: "binary", maxLength: 60 }),
+        ordinaryId.map((id) => `sensors/${id}/telemetry`),
+      );
+      const payload = encoder.encode('{"t":21,"h":40,"power":{"v":3.3}}');
+      checkProperty(
+        "device ids: through the engine",
+        fc.array(topic, { minLength: 1, maxLength: 20 }),
+        (topics) => {
+          const ids: string[] = [];
+          const config = validateGatewayConfig(smallConfig({ limits: { maxDevices: 64 } }));
+          const engine = new GatewayEngine(config, {
+            score: (device) => ids.push(device.id),
+            alert: () => {},
+          });
+          for (const t of topics) {
+            engine.receive(t, payload, 1);
+            engine.drain();
+            const c = engine.counters();
+            assert.equal(
+              c.accepted + c.rejected["unmatched-topic"] + c.rejected["bad-device-id"],
+              c.messages,
+            );
+          }
+          for (const id of ids) {
+            assert.deepEqual(unsafety(id, config.mqtt.topicPrefix), [], JSON.stringify(id));
+          }
+          for (const d of engine.devices()) {
+            assert.equal(deviceIdProblem(d.id), undefined);
+            assert.equal(
+              referenceMatch("sensors/{device}/telemetry", `sensors/${d.id}/telemetry`),
+              d.id,
+            );
+          }
+        },
+        600,
+      );
+    },
+  );
 
-  test("regressions found by the properties", () => {
+  test("regressions found by the properties", PROPERTY_TEST, () => {
     for (
       const [id, why] of [
         [".", "a dot segment as a file name or URL segment"],

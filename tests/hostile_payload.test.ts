@@ -15,7 +15,7 @@ import {
   REJECT_REASONS,
   type RejectReason,
 } from "../core/payload_decoder.ts";
-import { checkProperty } from "./support/hostile.ts";
+import { checkProperty, PROPERTY_TEST } from "./support/hostile.ts";
 
 const encoder = new TextEncoder();
 const bytes = (text: string) => encoder.encode(text);
@@ -272,42 +272,46 @@ function warmUp(engine: GatewayEngine, count: number): void {
 }
 
 describe("hostile MQTT payloads", () => {
-  test("the decoder refuses with a reason, never throws, and accepts only finite, bounded values", () => {
-    const decoders = new Map(
-      FORMATS.map((f) => [f, new PayloadDecoder({ format: f, fields: FIELDS[f] }, MAX_PAYLOAD)]),
-    );
-    const payload = fc.oneof(
-      message.map((m) => ({ format: m.format, payload: spoiled(m.format, m.values, m.how) })),
-      fc.record({
-        format: fc.constantFrom(...FORMATS),
-        payload: fc.uint8Array({ maxLength: 2 * MAX_PAYLOAD }),
-      }),
-      fc.record({
-        format: fc.constantFrom(...FORMATS),
-        payload: fc.string({ unit: "binary", maxLength: 200 }).map(bytes),
-      }),
-    );
-    checkProperty("decoder: random and mutated payloads", payload, ({ format, payload }) => {
-      const decoder = decoders.get(format)!;
-      const out = new Float64Array(3).fill(NaN);
-      const reason = decoder.decode(payload, out);
-      if (reason !== undefined) {
-        assert.ok(REJECT_REASONS.includes(reason), reason);
-        assert.ok(decoder.lastProblem.length > 0, "a rejection says why");
-        if (payload.length > MAX_PAYLOAD) assert.equal(reason, "too-large");
-        return;
-      }
-      assert.ok(payload.length <= MAX_PAYLOAD, "over the size limit, accepted");
-      for (let i = 0; i < decoder.size; i++) {
-        assert.ok(
-          Number.isFinite(out[i]) && Math.abs(out[i]) <= MAX_FEATURE_MAGNITUDE,
-          `value ${i} is ${out[i]}`,
-        );
-      }
-    }, 3000);
-  });
+  test(
+    "the decoder refuses with a reason, never throws, and accepts only finite, bounded values",
+    PROPERTY_TEST,
+    () => {
+      const decoders = new Map(
+        FORMATS.map((f) => [f, new PayloadDecoder({ format: f, fields: FIELDS[f] }, MAX_PAYLOAD)]),
+      );
+      const payload = fc.oneof(
+        message.map((m) => ({ format: m.format, payload: spoiled(m.format, m.values, m.how) })),
+        fc.record({
+          format: fc.constantFrom(...FORMATS),
+          payload: fc.uint8Array({ maxLength: 2 * MAX_PAYLOAD }),
+        }),
+        fc.record({
+          format: fc.constantFrom(...FORMATS),
+          payload: fc.string({ unit: "binary", maxLength: 200 }).map(bytes),
+        }),
+      );
+      checkProperty("decoder: random and mutated payloads", payload, ({ format, payload }) => {
+        const decoder = decoders.get(format)!;
+        const out = new Float64Array(3).fill(NaN);
+        const reason = decoder.decode(payload, out);
+        if (reason !== undefined) {
+          assert.ok(REJECT_REASONS.includes(reason), reason);
+          assert.ok(decoder.lastProblem.length > 0, "a rejection says why");
+          if (payload.length > MAX_PAYLOAD) assert.equal(reason, "too-large");
+          return;
+        }
+        assert.ok(payload.length <= MAX_PAYLOAD, "over the size limit, accepted");
+        for (let i = 0; i < decoder.size; i++) {
+          assert.ok(
+            Number.isFinite(out[i]) && Math.abs(out[i]) <= MAX_FEATURE_MAGNITUDE,
+            `value ${i} is ${out[i]}`,
+          );
+        }
+      }, 3000);
+    },
+  );
 
-  test("valid payloads are accepted with their values (nothing lost)", () => {
+  test("valid payloads are accepted with their values (nothing lost)", PROPERTY_TEST, () => {
     const valid = fc.record({ format: fc.constantFrom(...FORMATS), values: readings });
     checkProperty("decoder: valid payloads", valid, ({ format, values }) => {
       const decoder = new PayloadDecoder({ format, fields: FIELDS[format] }, MAX_PAYLOAD);
@@ -319,46 +323,50 @@ describe("hostile MQTT payloads", () => {
     }, 500);
   });
 
-  test("the engine: every message accepted or rejected with a counted reason; models stay finite", () => {
-    const run = fc.record({
-      queueCapacity: fc.constantFrom(4, 64),
-      warm: fc.constantFrom(0, 10, 40),
-      batch: fc.integer({ min: 1, max: 8 }),
-      messages: fc.array(message, { minLength: 1, maxLength: 40 }),
-    });
-    checkProperty("engine: hostile message sequences", run, (r) => {
-      const output = new CheckingOutput();
-      const engine = new GatewayEngine(hostileConfig(r.queueCapacity), output);
-      warmUp(engine, r.warm);
-      const before = engine.counters();
-      let sent = 0;
-      for (let i = 0; i < r.messages.length; i++) {
-        const m = r.messages[i];
-        const payload = spoiled(m.format, m.values, m.how);
-        engine.receive(`${m.format}/${deviceId(m.format, m.device)}/t`, payload, 1000 + i);
-        sent++;
-        // Oversized payloads are refused on arrival: they never take a place in the queue.
-        if (payload.length > MAX_PAYLOAD) {
-          assert.equal(engine.lastRejection?.reason, "too-large");
+  test(
+    "the engine: every message accepted or rejected with a counted reason; models stay finite",
+    PROPERTY_TEST,
+    () => {
+      const run = fc.record({
+        queueCapacity: fc.constantFrom(4, 64),
+        warm: fc.constantFrom(0, 10, 40),
+        batch: fc.integer({ min: 1, max: 8 }),
+        messages: fc.array(message, { minLength: 1, maxLength: 40 }),
+      });
+      checkProperty("engine: hostile message sequences", run, (r) => {
+        const output = new CheckingOutput();
+        const engine = new GatewayEngine(hostileConfig(r.queueCapacity), output);
+        warmUp(engine, r.warm);
+        const before = engine.counters();
+        let sent = 0;
+        for (let i = 0; i < r.messages.length; i++) {
+          const m = r.messages[i];
+          const payload = spoiled(m.format, m.values, m.how);
+          engine.receive(`${m.format}/${deviceId(m.format, m.device)}/t`, payload, 1000 + i);
+          sent++;
+          // Oversized payloads are refused on arrival: they never take a place in the queue.
+          if (payload.length > MAX_PAYLOAD) {
+            assert.equal(engine.lastRejection?.reason, "too-large");
+          }
+          if (sent % r.batch === 0) engine.drain();
         }
-        if (sent % r.batch === 0) engine.drain();
-      }
-      engine.drain();
-      const after = engine.counters();
-      assert.equal(engine.queued, 0);
-      assert.equal(after.messages - before.messages, sent);
-      // Nothing vanishes: each message was scored, refused with a reason, or dropped (counted).
-      assert.equal(total(after) - total(before) + after.dropped - before.dropped, sent);
-      assert.equal(output.scores, after.accepted, "every accepted message was scored");
-      if (r.queueCapacity >= r.messages.length) assert.equal(after.dropped, 0);
-      if (engine.lastRejection !== undefined) {
-        assert.ok(engine.lastRejection.problem.length > 0);
-      }
-      assertModelsFinite(engine);
-    }, 250);
-  });
+        engine.drain();
+        const after = engine.counters();
+        assert.equal(engine.queued, 0);
+        assert.equal(after.messages - before.messages, sent);
+        // Nothing vanishes: each message was scored, refused with a reason, or dropped (counted).
+        assert.equal(total(after) - total(before) + after.dropped - before.dropped, sent);
+        assert.equal(output.scores, after.accepted, "every accepted message was scored");
+        if (r.queueCapacity >= r.messages.length) assert.equal(after.dropped, 0);
+        if (engine.lastRejection !== undefined) {
+          assert.ok(engine.lastRejection.problem.length > 0);
+        }
+        assertModelsFinite(engine);
+      }, 250);
+    },
+  );
 
-  test("unspoiled messages are all accepted", () => {
+  test("unspoiled messages are all accepted", PROPERTY_TEST, () => {
     const clean = fc.array(
       fc.record({
         format: fc.constantFrom(...FORMATS),
@@ -382,7 +390,7 @@ describe("hostile MQTT payloads", () => {
     }, 150);
   });
 
-  test("regressions found by the properties", () => {
+  test("regressions found by the properties", PROPERTY_TEST, () => {
     const output = new CheckingOutput();
     const engine = new GatewayEngine(hostileConfig(), output);
     warmUp(engine, 40);

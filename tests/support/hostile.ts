@@ -18,6 +18,12 @@ export const HOSTILE_SEED: number = Number(process.env.FOXTAIL_HOSTILE_SEED ?? 2
 
 const FACTOR = Number(process.env.FOXTAIL_HOSTILE_RUNS ?? 1);
 
+/**
+ * Options of every property test: a generous timeout (Bun's default is 5 s; the machine may be
+ * loaded), the run counts keeping each file near a few seconds per runtime.
+ */
+export const PROPERTY_TEST: { timeout: number } = { timeout: 120_000 };
+
 /** `runs` scaled by `FOXTAIL_HOSTILE_RUNS`. */
 export function runCount(runs: number): number {
   return Math.max(1, Math.round(runs * (FACTOR > 0 ? FACTOR : 1)));
