@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureSystemPackages } from "../scripts/ensure_system_packages.mjs";
 import { runtimeCommand } from "./support/run_cli.ts";
+import { TEST_TIMEOUT_MS } from "./support/faults.ts";
 import { ROOT } from "./support/shared.ts";
 import { checkPowerCuts, type FileCall, parseTrace } from "./support/power_cut_model.ts";
 
@@ -92,7 +93,9 @@ describe("fault: a power cut at any point of a snapshot write", () => {
     );
   });
 
-  test("SnapshotStore's writes under this runtime survive a cut after any system call", async (t) => {
+  test("SnapshotStore's writes under this runtime survive a cut after any system call", {
+    timeout: TEST_TIMEOUT_MS,
+  }, async (t) => {
     if (!existsSync(STRACE)) ensureSystemPackages(["strace"]);
     const work = mkdtempSync(join(tmpdir(), "foxtail-power-cut-"));
     try {

@@ -15,7 +15,7 @@ import { GatewayEngine } from "../core/gateway_engine.ts";
 import { createDashboardApp } from "../adapters/dashboard/app.ts";
 import { GatewayRunner } from "../adapters/gateway/gateway_runner.ts";
 import { startBroker } from "./support/mqtt_broker.ts";
-import { until } from "./support/faults.ts";
+import { TEST_TIMEOUT_MS, until } from "./support/faults.ts";
 import { SensorSignal, SMALL_LEARNING, smallConfig } from "./support/gateway_fixtures.ts";
 
 const FIELDS = ["t", "h", "power.v"];
@@ -208,120 +208,124 @@ describe("fault: timestamps that jump backwards", () => {
     assert.equal(last.restore(engine.toBytes(-5e9)).devices, STREAMS.length);
   });
 
-  test("the running gateway: an arrival clock jumping backwards over MQTT, the published scores, the dashboard and a restart", async () => {
-    const broker = await startBroker();
-    const dir = mkdtempSync(join(tmpdir(), "foxtail-time-backwards-"));
-    // The arrival clock: real clock values, set back and forth as NTP or a dead RTC battery does.
-    let clock = 1.7e12;
-    const raw = config({
-      mqtt: { url: broker.url, topicPrefix: "ft" },
-      snapshots: { dir, intervalSeconds: 0, keep: 2 },
-      limits: { maxDevices: 8, queueCapacity: 1024, historyPoints: 64 },
-    });
-    const cfg = validateGatewayConfig(raw);
-    const logs: string[] = [];
-    let gateway = new GatewayRunner(cfg, { log: (l) => logs.push(l), now: () => clock });
-    const sensor = await mqtt.connectAsync(broker.url);
-    // One message at a time, each waited for: Nagle's algorithm would hold each for a delayed ACK.
-    (sensor.stream as unknown as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-    const watcher = await mqtt.connectAsync(broker.url);
-    const published: { topic: string; body: Record<string, unknown> }[] = [];
-    watcher.on("message", (topic, body) => {
-      // JSON.parse fails on a NaN or Infinity written into the hand-built score text.
-      published.push({ topic, body: JSON.parse(body.toString()) });
-    });
-    await watcher.subscribeAsync("ft/+/score");
-    await watcher.subscribeAsync("ft/+/alert");
-    // Resolves once the gateway has scored `count` messages (an event, not a poll: ~2,000 waits).
-    let scored = 0;
-    let waiting: { count: number; resolve: () => void } | undefined;
-    gateway.subscribe((event) => {
-      if (event.type !== "score") return;
-      scored++;
-      if (waiting !== undefined && scored >= waiting.count) waiting.resolve();
-    });
-    const scoredUpTo = (count: number) =>
-      scored >= count ? Promise.resolve() : new Promise<void>((resolve) => {
-        const timer = setTimeout(() => resolve(), 20_000);
-        waiting = {
-          count,
-          resolve: () => {
-            clearTimeout(timer);
-            waiting = undefined;
-            resolve();
-          },
-        };
-      }).then(() => assert.ok(scored >= count, `timed out waiting for score ${count}`));
-    try {
-      gateway.start();
-      await gateway.link.whenConnected();
-      await until(
-        () => logs.filter((l) => /mqtt: subscribed/.test(l)).length === 4,
-        "subscriptions",
-      );
-      const times = schedule(false);
-      const signals = STREAMS.map((_, i) => new SensorSignal(60 + i));
-      let sent = 0;
-      for (let k = 0; k < times.length; k++) {
-        // Each arrival reads the clock, set to this message's time before it is published.
-        clock = times[k];
-        for (const [i, stream] of STREAMS.entries()) {
-          sensor.publish(
-            `${stream}/${deviceOf(i)}`,
-            Buffer.from(payload(stream, signals[i].values(), times[k])),
-          );
-          sent++;
-        }
-        // The clock is read when a message arrives: wait for its score before moving the clock
-        // (while learning, ten steps at a time share one arrival time, which is quicker).
-        if (k >= SMALL_LEARNING || k % 10 === 9) await scoredUpTo(sent);
-      }
-      await until(
-        () => published.filter((p) => p.topic.endsWith("/score")).length === sent,
-        "every score",
-      );
-      for (const { topic, body } of published) assertFinite(body, topic, THRESHOLD_NULLABLE);
-      const status = gateway.status();
-      assert.equal(status.counters.accepted, sent);
-      STREAMS.forEach((stream, i) => {
-        assert.equal(gateway.engine.device(deviceOf(i))!.phase, "executing", stream);
+  test(
+    "the running gateway: an arrival clock jumping backwards over MQTT, the published scores, the dashboard and a restart",
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const broker = await startBroker();
+      const dir = mkdtempSync(join(tmpdir(), "foxtail-time-backwards-"));
+      // The arrival clock: real clock values, set back and forth as NTP or a dead RTC battery does.
+      let clock = 1.7e12;
+      const raw = config({
+        mqtt: { url: broker.url, topicPrefix: "ft" },
+        snapshots: { dir, intervalSeconds: 0, keep: 2 },
+        limits: { maxDevices: 8, queueCapacity: 1024, historyPoints: 64 },
       });
+      const cfg = validateGatewayConfig(raw);
+      const logs: string[] = [];
+      let gateway = new GatewayRunner(cfg, { log: (l) => logs.push(l), now: () => clock });
+      const sensor = await mqtt.connectAsync(broker.url);
+      // One message at a time, each waited for: Nagle's algorithm would hold each for a delayed ACK.
+      (sensor.stream as unknown as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      const watcher = await mqtt.connectAsync(broker.url);
+      const published: { topic: string; body: Record<string, unknown> }[] = [];
+      watcher.on("message", (topic, body) => {
+        // JSON.parse fails on a NaN or Infinity written into the hand-built score text.
+        published.push({ topic, body: JSON.parse(body.toString()) });
+      });
+      await watcher.subscribeAsync("ft/+/score");
+      await watcher.subscribeAsync("ft/+/alert");
+      // Resolves once the gateway has scored `count` messages (an event, not a poll: ~2,000 waits).
+      let scored = 0;
+      let waiting: { count: number; resolve: () => void } | undefined;
+      gateway.subscribe((event) => {
+        if (event.type !== "score") return;
+        scored++;
+        if (waiting !== undefined && scored >= waiting.count) waiting.resolve();
+      });
+      const scoredUpTo = (count: number) =>
+        scored >= count ? Promise.resolve() : new Promise<void>((resolve) => {
+          const timer = setTimeout(() => resolve(), 20_000);
+          waiting = {
+            count,
+            resolve: () => {
+              clearTimeout(timer);
+              waiting = undefined;
+              resolve();
+            },
+          };
+        }).then(() => assert.ok(scored >= count, `timed out waiting for score ${count}`));
+      try {
+        gateway.start();
+        await gateway.link.whenConnected();
+        await until(
+          () => logs.filter((l) => /mqtt: subscribed/.test(l)).length === 4,
+          "subscriptions",
+        );
+        const times = schedule(false);
+        const signals = STREAMS.map((_, i) => new SensorSignal(60 + i));
+        let sent = 0;
+        for (let k = 0; k < times.length; k++) {
+          // Each arrival reads the clock, set to this message's time before it is published.
+          clock = times[k];
+          for (const [i, stream] of STREAMS.entries()) {
+            sensor.publish(
+              `${stream}/${deviceOf(i)}`,
+              Buffer.from(payload(stream, signals[i].values(), times[k])),
+            );
+            sent++;
+          }
+          // The clock is read when a message arrives: wait for its score before moving the clock
+          // (while learning, ten steps at a time share one arrival time, which is quicker).
+          if (k >= SMALL_LEARNING || k % 10 === 9) await scoredUpTo(sent);
+        }
+        await until(
+          () => published.filter((p) => p.topic.endsWith("/score")).length === sent,
+          "every score",
+        );
+        for (const { topic, body } of published) assertFinite(body, topic, THRESHOLD_NULLABLE);
+        const status = gateway.status();
+        assert.equal(status.counters.accepted, sent);
+        STREAMS.forEach((stream, i) => {
+          assert.equal(gateway.engine.device(deviceOf(i))!.phase, "executing", stream);
+        });
 
-      const app = createDashboardApp(gateway);
-      assertFinite(
-        await (await app.request("/api/status")).json(),
-        "/api/status",
-        new Set(["lastSnapshotAt", "lastSnapshotError"]),
-      );
-      assertFinite(
-        await (await app.request("/api/devices")).json(),
-        "/api/devices",
-        THRESHOLD_NULLABLE,
-      );
-      for (let i = 0; i < STREAMS.length; i++) {
-        const url = `/api/devices/${deviceOf(i)}/scores`;
-        assertFinite(await (await app.request(url)).json(), url, THRESHOLD_NULLABLE);
+        const app = createDashboardApp(gateway);
+        assertFinite(
+          await (await app.request("/api/status")).json(),
+          "/api/status",
+          new Set(["lastSnapshotAt", "lastSnapshotError"]),
+        );
+        assertFinite(
+          await (await app.request("/api/devices")).json(),
+          "/api/devices",
+          THRESHOLD_NULLABLE,
+        );
+        for (let i = 0; i < STREAMS.length; i++) {
+          const url = `/api/devices/${deviceOf(i)}/scores`;
+          assertFinite(await (await app.request(url)).json(), url, THRESHOLD_NULLABLE);
+        }
+        const metrics = await (await app.request("/metrics")).text();
+        assert.doesNotMatch(metrics, /\bNaN\b|[+-]Inf\b/, "no NaN or Inf among the metrics");
+
+        // Stopped at a clock set back to 1970, restarted at the right time: resumes cleanly.
+        clock = 0;
+        await gateway.stop();
+        clock = 1.7e12 + 1e7;
+        gateway = new GatewayRunner(cfg, { log: (l) => logs.push(l), now: () => clock });
+        gateway.start();
+        assert.ok(
+          logs.some((l) => l.startsWith(`snapshot: resumed ${STREAMS.length} device(s)`)),
+          logs.join("\n"),
+        );
+        await gateway.link.whenConnected();
+      } finally {
+        await gateway.stop();
+        await watcher.endAsync(true);
+        await sensor.endAsync(true);
+        await broker.close();
+        rmSync(dir, { recursive: true, force: true });
       }
-      const metrics = await (await app.request("/metrics")).text();
-      assert.doesNotMatch(metrics, /\bNaN\b|[+-]Inf\b/, "no NaN or Inf among the metrics");
-
-      // Stopped at a clock set back to 1970, restarted at the right time: resumes cleanly.
-      clock = 0;
-      await gateway.stop();
-      clock = 1.7e12 + 1e7;
-      gateway = new GatewayRunner(cfg, { log: (l) => logs.push(l), now: () => clock });
-      gateway.start();
-      assert.ok(
-        logs.some((l) => l.startsWith(`snapshot: resumed ${STREAMS.length} device(s)`)),
-        logs.join("\n"),
-      );
-      await gateway.link.whenConnected();
-    } finally {
-      await gateway.stop();
-      await watcher.endAsync(true);
-      await sensor.endAsync(true);
-      await broker.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

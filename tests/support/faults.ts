@@ -12,6 +12,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isTemporaryName } from "../../adapters/atomic_file.ts";
 
+/**
+ * Time limit of a fault test that runs a broker or child processes: generous, because the
+ * machine may be loaded (Bun's default is 5 s).
+ */
+export const TEST_TIMEOUT_MS = 180_000;
+
 /** Waits until `check` holds, polling; fails after `ms` (generous: the machine may be loaded). */
 export async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
