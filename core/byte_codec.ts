@@ -169,10 +169,16 @@ export class ByteReader {
     return out;
   }
 
-  /** A length-prefixed UTF-8 string. */
+  /** A length-prefixed UTF-8 string; a `RangeError` when the bytes are not UTF-8. */
   string(): string {
     const length = this.u32();
-    return new TextDecoder("utf-8", { fatal: true }).decode(this.bytes(length));
+    const at = this.#offset;
+    const bytes = this.bytes(length);
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      throw new RangeError(`${this.#what} is corrupt: the string at offset ${at} is not UTF-8`);
+    }
   }
 
   /** `count` raw bytes (a view, not a copy). */

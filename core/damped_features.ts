@@ -151,18 +151,43 @@ export class DampedFeatures {
   /** Reads windows written by {@linkcode DampedFeatures.toBytes}; refuses altered bytes. */
   static fromBytes(bytes: Uint8Array): DampedFeatures {
     const what = "damped features state";
+    try {
+      return DampedFeatures.#read(bytes, what);
+    } catch (error) {
+      if (!(error instanceof RangeError) || error.message.startsWith(what)) throw error;
+      throw new RangeError(`${what}: ${error.message}`);
+    }
+  }
+
+  static #read(bytes: Uint8Array, what: string): DampedFeatures {
     const { payload } = unseal(bytes, STATE_KIND, [STATE_VERSION], what);
     const r = new ByteReader(payload, what);
     const fields = r.u32();
     const lambdas = r.f64Array();
+    // Checked before the windows are allocated: a hostile field count must not allocate GBs.
+    const size = lambdas.length * (1 + 2 * fields) * 8;
+    if (size > r.remaining) {
+      throw new RangeError(`${what} is truncated: ${fields} fields need ${size} bytes of windows`);
+    }
     const damped = new DampedFeatures(fields, lambdas);
     const lastT = r.f64();
     damped.#state.set(r.f64Array(damped.#state.length));
     if (r.remaining !== 0) throw new RangeError(`${what} has ${r.remaining} unread bytes`);
-    for (let i = 0; i < damped.#state.length; i++) {
-      if (!Number.isFinite(damped.#state[i])) {
-        throw new RangeError(`${what} holds a non-finite number at ${i}`);
-      }
+    // Bounds of any state built from values clamped to ±LARGEST_VALUE over at most 2⁵³
+    // messages, within which the next update's squares and means stay finite.
+    const state = damped.#state;
+    const stride = 1 + 2 * fields;
+    for (let i = 0; i < state.length; i++) {
+      const v = state[i], k = i % stride;
+      const fits = k === 0
+        ? v >= 0 && v <= 2 ** 53
+        : k % 2 === 1
+        ? Math.abs(v) <= 1e120
+        : v >= 0 && v <= 1e220;
+      if (!fits) throw new RangeError(`${what} holds ${v} at ${i}, out of range`);
+    }
+    if (!Number.isNaN(lastT) && !Number.isFinite(lastT)) {
+      throw new RangeError(`${what}: the last time is ${lastT}`);
     }
     damped.#lastT = lastT;
     return damped;

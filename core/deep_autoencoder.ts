@@ -230,6 +230,16 @@ export class DeepAutoencoder {
   /** Reads a model written by {@linkcode DeepAutoencoder.toBytes}; refuses altered files. */
   static fromBytes(bytes: Uint8Array): DeepAutoencoder {
     const what = "deep autoencoder model";
+    try {
+      return DeepAutoencoder.#read(bytes, what);
+    } catch (error) {
+      // Errors of the parts (network, encoder, threshold rule) say what the file holds.
+      if (!(error instanceof RangeError) || error.message.startsWith(what)) throw error;
+      throw new RangeError(`${what}: ${error.message}`);
+    }
+  }
+
+  static #read(bytes: Uint8Array, what: string): DeepAutoencoder {
     const { payload } = unseal(bytes, MODEL_KIND, [MODEL_VERSION], what);
     const r = new ByteReader(payload, what);
     const seed = r.u32();
@@ -254,6 +264,10 @@ export class DeepAutoencoder {
     }
     const network = new DenseNetwork(inputSize, layers, kernels, biases);
     const threshold = r.f64();
+    // NaN: not calibrated yet; otherwise an error level, never negative or infinite.
+    if (!Number.isNaN(threshold) && !(threshold >= 0 && threshold < Infinity)) {
+      throw new RangeError(`${what}: its threshold is ${threshold}`);
+    }
     const rule = r.string();
     const encoder = r.u8() === 1 ? Encoder.read(r) : undefined;
     const model = new DeepAutoencoder(network, encoder, seed, new MersenneTwister(seed));

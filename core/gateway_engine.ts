@@ -354,6 +354,15 @@ export class GatewayEngine {
       const at = REJECT_REASONS.indexOf(reason);
       if (at >= 0) rejected[at] = count; // a reason this version no longer has is dropped
     }
+    // The checksum held, but the contents may still be hostile: counters are whole numbers and
+    // the time is one a Date can show (the runner logs it).
+    if (!(savedAt >= 0 && savedAt <= 8.64e15)) throw new RangeError(`${what}: saved at ${savedAt}`);
+    const counts: [string, number][] = [["messages", messages], ["accepted", accepted]];
+    counts.push(["anomalies", anomalies], ["dropped", dropped], ["evicted", evicted]);
+    REJECT_REASONS.forEach((reason, i) => counts.push([`rejected ${reason}`, rejected[i]]));
+    for (const [name, v] of counts) {
+      if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${what}: ${name} is ${v}`);
+    }
     const settings = new Map(this.#streams.map((s) => [s.config.name, s.settings]));
     const detectors: DeviceDetector[] = [];
     const skipped: string[] = [];
@@ -361,7 +370,12 @@ export class GatewayEngine {
     for (let i = 0; i < count; i++) {
       const start = r.offset;
       try {
-        detectors.push(DeviceDetector.read(r, (name) => settings.get(name), version));
+        const detector = DeviceDetector.read(r, (name) => settings.get(name), version);
+        const problem = restoredProblem(detector);
+        if (problem !== undefined) {
+          throw new RangeError(`device ${JSON.stringify(detector.id)}: ${problem}`);
+        }
+        detectors.push(detector);
       } catch (error) {
         // The checksum held, so this is a configuration change, not corruption; a truncation
         // here would be a bug, and the reader cannot resynchronise after one.
@@ -387,6 +401,18 @@ export class GatewayEngine {
     this.#rejected.set(rejected);
     return { savedAt, devices: this.#devices.size, skipped };
   }
+}
+
+/** Why a restored detector is unusable (the checksum held; its contents may not), if it is. */
+function restoredProblem(d: DeviceDetector): string | undefined {
+  const idProblem = deviceIdProblem(d.id);
+  if (idProblem !== undefined) return `its id ${idProblem}`;
+  if (!Number.isFinite(d.lastSeen)) return `last seen at ${d.lastSeen}`;
+  if (!Number.isSafeInteger(d.messages) || d.messages < 0) return `${d.messages} messages`;
+  if (!Number.isSafeInteger(d.anomalies) || d.anomalies < 0) return `${d.anomalies} anomalies`;
+  const t = d.threshold;
+  if (!Number.isNaN(t) && !(t > 0 && t < Infinity)) return `threshold ${t}`;
+  return undefined;
 }
 
 /** Decodes, names and models one stream; problems with its deep-ae model go to `problems`. */

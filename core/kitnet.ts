@@ -253,9 +253,23 @@ export class KitNET {
     return seal(STATE_KIND, STATE_VERSION, w.finish());
   }
 
-  /** Restores a model saved by {@linkcode KitNET.toBytes}; refuses truncated or altered bytes. */
+  /**
+   * Restores a model saved by {@linkcode KitNET.toBytes}. Refuses, with a `RangeError` saying
+   * what is wrong, bytes that are truncated or altered, and states no KitNET can reach (a
+   * parameter that is NaN or infinite, counters that contradict the phase, sizes the bytes
+   * cannot hold), so a hostile file never yields a model that scores NaN.
+   */
   static fromBytes(bytes: Uint8Array): KitNET {
     const what = "KitNET state";
+    try {
+      return KitNET.#read(bytes, what);
+    } catch (error) {
+      if (!(error instanceof RangeError) || error.message.startsWith(what)) throw error;
+      throw new RangeError(`${what}: ${error.message}`);
+    }
+  }
+
+  static #read(bytes: Uint8Array, what: string): KitNET {
     const { payload } = unseal(bytes, STATE_KIND, [STATE_VERSION], what);
     const r = new ByteReader(payload, what);
     const n = r.u32(), m = r.u32(), fm = r.u32(), ad = r.u32();
@@ -263,12 +277,57 @@ export class KitNET {
     const given = r.u8() === 1;
     const trained = r.f64(), executed = r.f64();
     const hasMap = r.u8() === 1;
+    if (!Number.isInteger(trained) || trained < 0 || !Number.isInteger(executed) || executed < 0) {
+      throw new RangeError(`${what}: bad counters ${trained}, ${executed}`);
+    }
+    if (!(hiddenRatio > 0 && hiddenRatio < Infinity)) {
+      throw new RangeError(`${what}: hiddenRatio is ${hiddenRatio}`);
+    }
     let map: number[][] | undefined;
+    // Parameters the rest of the bytes must hold: checked before anything is allocated.
+    let parameters: number;
     if (hasMap) {
       const clusters = r.u32();
       if (clusters > n) throw new RangeError(`${what}: ${clusters} clusters for ${n} features`);
       map = [];
       for (let a = 0; a < clusters; a++) map.push(Array.from(r.u32Array()));
+      const layerSize = (v: number) => {
+        const h = Math.ceil(v * hiddenRatio);
+        return v * h + h + 3 * v;
+      };
+      parameters = map.reduce((sum, cluster) => sum + layerSize(cluster.length), 0) +
+        layerSize(clusters);
+      if (!given) {
+        // A learned map is a clustering: every feature in exactly one cluster.
+        const seen = new Uint8Array(n <= 1 << 24 ? n : 0);
+        let covered = 0;
+        for (const cluster of map) {
+          for (const index of cluster) {
+            if (index < seen.length && seen[index] === 0) seen[index] = 1, covered++;
+            else {throw new RangeError(
+                `${what}: feature ${index} is clustered twice or is beyond ${n}`,
+              );}
+          }
+        }
+        if (covered !== n) throw new RangeError(`${what}: the feature map leaves out features`);
+      }
+      if (!given && trained < fm + 1) {
+        throw new RangeError(
+          `${what}: a learned feature map after ${trained} of ${fm + 1} instances`,
+        );
+      }
+    } else {
+      if (given) throw new RangeError(`${what}: a given feature map is missing`);
+      if (trained > fm) {
+        throw new RangeError(`${what}: no feature map after ${trained} of ${fm + 1} instances`);
+      }
+      parameters = 1 + 3 * n + (n * (n + 1)) / 2;
+    }
+    if (parameters * 8 > r.remaining) {
+      throw new RangeError(
+        `${what} is truncated: its sizes need ${parameters * 8} bytes of parameters, ` +
+          `${r.remaining} remain`,
+      );
     }
     const k = new KitNET({
       n,
@@ -281,25 +340,47 @@ export class KitNET {
     });
     // The map was validated by the constructor; restore what the constructor cannot know.
     k.#featureMapGiven = given;
-    if (!Number.isInteger(trained) || trained < 0 || !Number.isInteger(executed) || executed < 0) {
-      throw new RangeError(`${what}: bad counters ${trained}, ${executed}`);
-    }
     k.#trained = trained;
     k.#executed = executed;
     if (!hasMap) {
       const mapper = k.#mapper!;
       mapper.count = r.f64();
-      mapper.sum.set(r.f64Array(n));
-      mapper.residualSum.set(r.f64Array(n));
-      mapper.residualSquares.set(r.f64Array(n));
-      mapper.coResiduals.set(r.f64Array(mapper.coResiduals.length));
+      if (mapper.count !== trained) {
+        throw new RangeError(`${what}: the mapper counted ${mapper.count} of ${trained} instances`);
+      }
+      // Bounds no stream of instances under ±1e100 (the gateway's limit) reaches in 2³² steps,
+      // and within which the next updates cannot overflow into Infinity and NaN.
+      mapper.sum.set(bounded(r.f64Array(n), 1e150, "mapper sums", what));
+      mapper.residualSum.set(bounded(r.f64Array(n), 1e150, "mapper residual sums", what));
+      const squares = bounded(r.f64Array(n), 1e300, "mapper squared residuals", what);
+      const negative = squares.findIndex((v) => v < 0);
+      if (negative >= 0) {
+        throw new RangeError(`${what}: mapper squared residuals[${negative}] is negative`);
+      }
+      mapper.residualSquares.set(squares);
+      const co = r.f64Array(mapper.coResiduals.length);
+      mapper.coResiduals.set(bounded(co, 1e300, "mapper co-residuals", what));
     } else {
-      for (const layer of [k.#ensemble!, k.#output!]) {
-        layer.weights.set(r.f64Array(layer.weights.length));
-        layer.hiddenBias.set(r.f64Array(layer.hiddenBias.length));
-        layer.visibleBias.set(r.f64Array(layer.visibleBias.length));
-        layer.min.set(r.f64Array(layer.min.length));
-        layer.max.set(r.f64Array(layer.max.length));
+      // Every autoencoder learns from every training instance, so after the first one no
+      // min/max is left at its untouched ±∞.
+      const learned = given ? trained : trained - fm - 1;
+      for (const [l, layer] of [k.#ensemble!, k.#output!].entries()) {
+        const where = `layer ${l}`;
+        layer.weights.set(finite(r.f64Array(layer.weights.length), `${where} weights`, what));
+        layer.hiddenBias.set(finite(r.f64Array(layer.hiddenBias.length), `${where} biases`, what));
+        layer.visibleBias.set(
+          finite(r.f64Array(layer.visibleBias.length), `${where} biases`, what),
+        );
+        const min = r.f64Array(layer.min.length), max = r.f64Array(layer.max.length);
+        for (let j = 0; j < min.length; j++) {
+          const untouched = min[j] === Infinity && max[j] === -Infinity;
+          const fits = min[j] <= max[j] && Number.isFinite(min[j]) && Number.isFinite(max[j]);
+          if (untouched ? learned > 0 : !fits) {
+            throw new RangeError(`${what}: ${where} input ${j} has range ${min[j]}..${max[j]}`);
+          }
+        }
+        layer.min.set(min);
+        layer.max.set(max);
       }
     }
     if (r.remaining !== 0) {
@@ -307,6 +388,23 @@ export class KitNET {
     }
     return k;
   }
+}
+
+/** `values`, when every one is finite; else a RangeError naming the first that is not. */
+function finite(values: Float64Array, name: string, what: string): Float64Array {
+  return bounded(values, Number.MAX_VALUE, name, what);
+}
+
+/** `values`, when every one is within ±`most`; else a RangeError naming the first that is not. */
+function bounded(values: Float64Array, most: number, name: string, what: string): Float64Array {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v <= most && v >= -most)) {
+      const limit = most === Number.MAX_VALUE ? "not a finite number" : `beyond ±${most}`;
+      throw new RangeError(`${what}: ${name}[${i}] is ${v}, ${limit}`);
+    }
+  }
+  return values;
 }
 
 function checkCount(name: string, value: number, least: number): void {

@@ -81,6 +81,19 @@ export class LogNormalCalibrator {
     state: { count: number; mean: number; m2: number; skipped: number },
   ): LogNormalCalibrator {
     const c = new LogNormalCalibrator(window);
+    const { count, mean, m2, skipped } = state;
+    // ln of a positive finite double lies in [−745, 710], so the mean does, and the variance is
+    // at most (width of that range)² / 4: anything else did not come from add().
+    const fits = Number.isInteger(count) && count >= 0 && count <= window &&
+      Number.isSafeInteger(skipped) && skipped >= 0 &&
+      (count === 0 ? mean === 0 && m2 === 0 : mean >= -746 && mean <= 710) &&
+      m2 >= 0 && m2 <= count * (1456 * 1456) / 4;
+    if (!fits) {
+      throw new RangeError(
+        `calibration state (count ${count}, mean ${mean}, m2 ${m2}, skipped ${skipped}) cannot ` +
+          `come from a window of ${window}`,
+      );
+    }
     c.#count = state.count;
     c.#mean = state.mean;
     c.#m2 = state.m2;

@@ -183,6 +183,12 @@ export class TabularEncoder {
     if (method === undefined) throw new RangeError("unknown scaling method code");
     const offset = reader.f64Array();
     const factor = reader.f64Array(offset.length);
+    for (const [name, values] of [["offset", offset], ["factor", factor]] as const) {
+      const i = values.findIndex((v) => !Number.isFinite(v));
+      if (i >= 0) {
+        throw new RangeError(`scaling ${name}[${i}] is ${values[i]}, not a finite number`);
+      }
+    }
     return new TabularEncoder(columns, categories, new ColumnScaler(method, offset, factor));
   }
 }
