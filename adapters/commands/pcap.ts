@@ -5,6 +5,7 @@
  * @module
  */
 
+import { availableParallelism } from "node:os";
 import { readCaptureBatches } from "../pcap/read_capture.ts";
 import { kitsuneFeatureNames } from "../../core/afterimage.ts";
 import { Kitsune, type KitsuneOptions } from "../../core/kitsune.ts";
@@ -12,6 +13,9 @@ import type { KitNETPhase } from "../../core/kitnet.ts";
 import { type Command, integerFlag, parseCommandArgs, stringFlag, UsageError } from "../command.ts";
 import type { ScoreThreshold } from "../../core/score_threshold.ts";
 import { LineWriter } from "../line_writer.ts";
+import { KitnetPipeline, PipelineRowError } from "../pipeline/kitnet_pipeline.ts";
+import type { ModelSummary } from "../pipeline/protocol.ts";
+import { PHASES } from "../pipeline/score_batch.ts";
 import {
   reportedPhase,
   THRESHOLD_HELP,
@@ -45,6 +49,11 @@ Input and output:
   --plot FILE.svg       draw the score timeline (log axis, learning phases shaded)
   --limit N             stop after N packets
 
+Speed:
+  --threads 1|2         2: KitNET scores on a second thread while the next packets' features
+                        are computed (the same scores, faster on two cores or more); default 2
+                        when more than one CPU is available, else 1
+
 ${THRESHOLD_HELP}
 
   -h, --help            this help`;
@@ -59,6 +68,7 @@ const OPTIONS = {
   "features-out": { type: "string" },
   "plot": { type: "string" },
   "limit": { type: "string" },
+  "threads": { type: "string" },
   ...THRESHOLD_OPTIONS,
 } as const;
 
@@ -72,6 +82,16 @@ function kitsuneOptions(values: Record<string, string | boolean | undefined>): K
   };
 }
 
+/** `--threads`: 1 or 2, and whether it was asked for (rather than chosen from the CPU count). */
+function threadsFlag(values: Record<string, string | boolean | undefined>) {
+  const raw = values.threads;
+  if (raw === undefined) return { threads: availableParallelism() > 1 ? 2 : 1, asked: false };
+  if (raw !== "1" && raw !== "2") {
+    throw new UsageError(`--threads must be 1 or 2, got ${JSON.stringify(raw)}`);
+  }
+  return { threads: Number(raw), asked: true };
+}
+
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS);
   if (values.help) {
@@ -80,64 +100,111 @@ async function run(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError("pcap takes exactly one FILE (or -)");
   const file = positionals[0];
-  const kitsune = new Kitsune(kitsuneOptions(values));
+  const options = kitsuneOptions(values);
+  const kitsune = new Kitsune(options);
   const limit = integerFlag(values, "limit", Infinity as number, 0);
   const threshold = thresholdFromFlags(values);
+  const { threads, asked } = threadsFlag(values);
+  const started = performance.now();
+
+  // Every score, in packet order, whichever thread computed it.
+  const progress = new ProgressLine("pcap");
+  const plotPath = stringFlag(values, "plot");
+  const timeline = plotPath === undefined ? undefined : new TimelineRecorder();
+  const scoreLines: string[] = [];
+  let scored = 0;
+  const take = (phase: KitNETPhase, score: number) => {
+    const reported = reportedPhase(phase, threshold);
+    if (phase === "executing") threshold?.observe(score);
+    timeline?.record(reported, score);
+    scoreLines.push(`${scored},${score}`);
+    scored++;
+    if ((scored & 1023) === 0) progress.update(scored, reported);
+  };
+
+  let pipeline: KitnetPipeline | undefined;
+  if (threads === 2) {
+    const { maxStreams: _s, maxPairs: _p, ...kitnet } = options;
+    try {
+      pipeline = await KitnetPipeline.start({
+        kitnet: { ...kitnet, n: kitsune.afterImage.featureCount },
+        onScores(_first, batch, rows) {
+          for (let i = 0; i < rows; i++) take(PHASES[batch.phases[i]], batch.scores[i]);
+        },
+      });
+    } catch (error) {
+      if (asked) throw new Error(`--threads 2: ${(error as Error).message}`);
+      console.error(`foxtail pcap: scoring on one thread (${(error as Error).message})`);
+    }
+  }
 
   const out = new LineWriter(stringFlag(values, "out"));
   const featuresPath = stringFlag(values, "features-out");
   const featuresOut = featuresPath === undefined ? undefined : new LineWriter(featuresPath);
-  const plotPath = stringFlag(values, "plot");
-  const timeline = plotPath === undefined ? undefined : new TimelineRecorder();
-  const progress = new ProgressLine("pcap");
-
   let index = 0;
   let failure: Error | undefined;
-  const started = performance.now();
+  let model: ModelSummary | undefined;
   await out.line("index,score");
   await featuresOut?.line(kitsuneFeatureNames().join(","));
+  // Lines go out once per batch (one per chunk read): far cheaper than one write per packet.
+  const featureLines: string[] = [];
+  const flush = async () => {
+    // Taken first: scores from the worker may arrive while these are written.
+    const scores = scoreLines.splice(0), features = featureLines.splice(0);
+    if (scores.length > 0) await out.line(scores.join("\n"));
+    if (features.length > 0) await featuresOut!.line(features.join("\n"));
+  };
   try {
-    // Lines go out once per batch (one per chunk read): far cheaper than one write per packet.
-    const scoreLines: string[] = [];
-    const featureLines: string[] = [];
-    const flush = async () => {
-      if (scoreLines.length > 0) await out.line(scoreLines.join("\n"));
-      if (featureLines.length > 0) await featuresOut!.line(featureLines.join("\n"));
-      scoreLines.length = featureLines.length = 0;
-    };
-    try {
-      packets: for await (const batch of readCaptureBatches(file)) {
-        for (const record of batch) {
-          if (index >= limit) break packets;
-          const learning: KitNETPhase = kitsune.kitnet.phase;
-          const phase = reportedPhase(learning, threshold);
-          let score: number;
-          try {
-            score = kitsune.process(
-              record.data,
-              record.linkType,
-              record.timestamp,
-              record.originalLength,
+    packets: for await (const batch of readCaptureBatches(file)) {
+      for (const record of batch) {
+        if (index >= limit) break packets;
+        try {
+          if (pipeline === undefined) {
+            const phase = kitsune.kitnet.phase;
+            take(
+              phase,
+              kitsune.process(
+                record.data,
+                record.linkType,
+                record.timestamp,
+                record.originalLength,
+              ),
             );
-          } catch (error) {
-            throw new Error(
-              `packet ${record.index} (byte offset ${record.offset}): ${(error as Error).message}`,
-            );
+          } else {
+            kitsune.extract(record.data, record.linkType, record.timestamp, record.originalLength);
           }
-          if (learning === "executing") threshold?.observe(score);
-          timeline?.record(phase, score);
-          scoreLines.push(`${index},${score}`);
-          if (featuresOut !== undefined) featureLines.push(kitsune.features.join(","));
-          index++;
-          if ((index & 1023) === 0) progress.update(index, phase);
+        } catch (error) {
+          throw new Error(
+            `packet ${record.index} (byte offset ${record.offset}): ${(error as Error).message}`,
+          );
         }
-        await flush();
+        if (pipeline !== undefined && !pipeline.tryPush(kitsune.features, record.offset)) {
+          await flush(); // while KitNET catches up
+          await pipeline.room();
+          pipeline.tryPush(kitsune.features, record.offset);
+        }
+        if (featuresOut !== undefined) featureLines.push(kitsune.features.join(","));
+        index++;
       }
-    } finally {
+      pipeline?.flush();
       await flush();
     }
   } catch (error) {
-    failure = error as Error;
+    failure = describeFailure(error as Error);
+  }
+  // Scores of every packet read (before a fault too) are still to come from the worker.
+  if (pipeline === undefined) model = modelSummary(kitsune);
+  else {
+    try {
+      model = await pipeline.close();
+    } catch (error) {
+      failure ??= describeFailure(error as Error);
+    }
+  }
+  try {
+    await flush();
+  } catch (error) {
+    failure ??= error as Error;
   }
   progress.done();
   await out.close();
@@ -149,35 +216,59 @@ async function run(args: string[]): Promise<number> {
     timeline.writeSvg(plotPath, title, threshold?.threshold);
   }
 
-  console.error(summary(kitsune, index, seconds, threshold));
+  console.error(summary(kitsune, model, scored, seconds, threshold, pipeline !== undefined));
   if (failure !== undefined) {
     console.error(
-      `foxtail pcap: ${failure.message}; the ${index} packets before it were scored and written`,
+      `foxtail pcap: ${failure.message}; the ${scored} packets before it were scored and written`,
     );
     return 1;
   }
   return 0;
 }
 
+/** A KitNET failure on the worker, worded as on one thread. */
+function describeFailure(error: Error): Error {
+  if (!(error instanceof PipelineRowError)) return error;
+  return new Error(`packet ${error.index} (byte offset ${error.tag}): ${error.message}`);
+}
+
+function modelSummary(kitsune: Kitsune): ModelSummary {
+  const { kitnet } = kitsune;
+  return {
+    phase: kitnet.phase,
+    autoencoders: kitnet.featureMap?.length ?? 0,
+    remainingGrace: kitnet.remainingGrace,
+  };
+}
+
 function summary(
   kitsune: Kitsune,
+  model: ModelSummary | undefined,
   packets: number,
   seconds: number,
   threshold: ScoreThreshold | undefined,
+  pipelined: boolean,
 ): string {
-  const { afterImage, kitnet } = kitsune;
+  const { afterImage } = kitsune;
   const usage = afterImage.usage();
   const parts = [
     `${packets.toLocaleString("en-US")} packets in ${formatSeconds(seconds)} ` +
     `(${Math.round(packets / Math.max(seconds, 1e-9)).toLocaleString("en-US")} packets/s)`,
-    `phase ${kitnet.phase}` +
-    (kitnet.phase === "executing"
-      ? `, ${kitnet.featureMap!.length} autoencoders`
-      : `, ${kitnet.remainingGrace} packets until scoring`),
-    `streams MI ${usage.MI.streams}, H ${usage.H.streams}, jit ${usage.jit.streams}, ` +
-    `Hp ${usage.Hp.streams} (of ${afterImage.maxStreams} each); ` +
-    `evictions: ${afterImage.streamEvictions} streams, ${afterImage.pairEvictions} pairs`,
   ];
+  if (model !== undefined) {
+    parts.push(
+      `phase ${model.phase}` +
+        (model.phase === "executing"
+          ? `, ${model.autoencoders} autoencoders`
+          : `, ${model.remainingGrace} packets until scoring`) +
+        (pipelined ? " (KitNET on a second thread)" : ""),
+    );
+  }
+  parts.push(
+    `streams MI ${usage.MI.streams}, H ${usage.H.streams}, jit ${usage.jit.streams}, ` +
+      `Hp ${usage.Hp.streams} (of ${afterImage.maxStreams} each); ` +
+      `evictions: ${afterImage.streamEvictions} streams, ${afterImage.pairEvictions} pairs`,
+  );
   if (threshold !== undefined) parts.push(thresholdSummary(threshold));
   return parts.join("; ");
 }
