@@ -75,6 +75,7 @@ describe("fault: kill -9 during a snapshot write", () => {
       const raw = smallConfig({
         mqtt: { url: broker.url, topicPrefix: "ft", clientId: "foxtail-kill-snapshot" },
         snapshots: { dir: state, intervalSeconds: 0.2, keep: 3 },
+        dashboard: { enabled: false }, // no port to share with tests running beside this one
         limits: { maxDevices: DEVICES, queueCapacity: 1024, historyPoints: 8 },
       });
       const stream = (raw.streams as Record<string, unknown>[])[0];
