@@ -379,9 +379,9 @@ describe("hostile MQTT payloads", () => {
     () => {
       const run = fc.record({
         queueCapacity: fc.constantFrom(4, 64),
-        warm: fc.constantFrom(0, 10, 40),
+        warm: fc.constantFrom(0, 12, 32),
         batch: fc.integer({ min: 1, max: 8 }),
-        messages: fc.array(message, { minLength: 1, maxLength: 40 }),
+        messages: fc.array(message, { minLength: 1, maxLength: 60 }),
       });
       checkProperty("engine: hostile message sequences", run, (r) => {
         const output = new CheckingOutput();
@@ -412,7 +412,7 @@ describe("hostile MQTT payloads", () => {
           assert.ok(engine.lastRejection.problem.length > 0);
         }
         assertModelsFinite(engine);
-      }, 250);
+      }, 60);
     },
   );
 
