@@ -28,6 +28,8 @@ const LOG_CAPACITY = 1 << 20;
 export interface MosquittoBroker extends TestBroker {
   /** The loopback port it listens on (kept across {@linkcode MosquittoBroker.restart}). */
   readonly port: number;
+  /** mosquitto's process id now (undefined while it is not running). */
+  pid(): number | undefined;
   /** What mosquitto logged so far (connections with their protocol level, e.g. `(p5, c1, k60)`). */
   log(): string;
   /** Kills mosquitto with SIGKILL, as a crash or power cut would, and waits for it to exit. */
@@ -36,8 +38,17 @@ export interface MosquittoBroker extends TestBroker {
   restart(): Promise<void>;
 }
 
+/** Options of {@linkcode startMosquitto}. */
+export interface MosquittoOptions {
+  /**
+   * More `mosquitto.conf` lines, appended to the defaults (e.g. `max_queued_messages 100000`
+   * or `sys_interval 1` for a load benchmark).
+   */
+  extraConfig?: readonly string[];
+}
+
 /** The configuration file: one anonymous loopback listener, nothing persisted. */
-function configText(port: number): string {
+function configText(port: number, extra: readonly string[]): string {
   return [
     `listener ${port} 127.0.0.1`,
     "allow_anonymous true",
@@ -48,6 +59,7 @@ function configText(port: number): string {
     "log_type notice",
     "log_type information",
     "connection_messages true",
+    ...extra,
     "",
   ].join("\n");
 }
@@ -80,7 +92,8 @@ function accepts(port: number): Promise<boolean> {
  * Starts mosquitto on a free 127.0.0.1 port; installs it first (apt-get) when missing.
  * A port taken between choosing and binding is retried with another one.
  */
-export async function startMosquitto(): Promise<MosquittoBroker> {
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoBroker> {
+  const extra = options.extraConfig ?? [];
   ensureSystemPackages(["mosquitto"]);
   const dir = mkdtempSync(join(tmpdir(), "foxtail-mosquitto-"));
   const configPath = join(dir, "mosquitto.conf");
@@ -89,7 +102,7 @@ export async function startMosquitto(): Promise<MosquittoBroker> {
   let exited: Promise<void> = Promise.resolve();
 
   const launch = async (port: number): Promise<void> => {
-    writeFileSync(configPath, configText(port));
+    writeFileSync(configPath, configText(port, extra));
     const proc = spawn(MOSQUITTO, ["-c", configPath], { stdio: ["ignore", "ignore", "pipe"] });
     child = proc;
     let running = true;
@@ -151,6 +164,7 @@ export async function startMosquitto(): Promise<MosquittoBroker> {
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,
+    pid: () => child?.pid,
     log: () => logText,
     kill: () => stopWith("SIGKILL"),
     restart: async () => {

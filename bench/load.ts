@@ -1,0 +1,197 @@
+/**
+ * Gateway load: telemetry for many devices at controlled rates through a real mosquitto on
+ * loopback into `foxtail run` (a child of the runtime running this file), measuring messages/s
+ * scored, publish-to-score latency (p50, p99), the gateway's resident memory, and what its
+ * bounded queue dropped. A rate sweep finds saturation; `--soak N` runs N messages at one rate
+ * and says whether memory stayed flat (within 10 %).
+ *
+ * Run: `npm run bench -- load` (Deno, Bun and Node), or one runtime:
+ * `node bench/load.ts [--rates 5000,10000,20000,30000,40000] [--seconds 10] [--devices 100]`
+ * `node bench/load.ts --rate 20000 --devices 100 --messages 200000 [--soak 1000000]`
+ * Flags: --queue N (the gateway's queue capacity), --publishers N (MQTT connections),
+ * --fm/--ad/--calibration N (learning per device), --warmup-rate N, --cpu-prof DIR (Node: profile
+ * the gateway), --json (one JSON line at the end).
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { learningMessages } from "./load/load_config.ts";
+import { loadAverage, LoadRig, type StepResult } from "./load/load_rig.ts";
+import { RssSampler } from "./load/rss_sampler.ts";
+import { runtimeName } from "./runtime_name.ts";
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    rates: { type: "string", default: "5000,10000,20000,30000,40000" },
+    rate: { type: "string" },
+    seconds: { type: "string", default: "10" },
+    messages: { type: "string" },
+    soak: { type: "string" },
+    devices: { type: "string", default: "100" },
+    queue: { type: "string", default: "4096" },
+    publishers: { type: "string", default: "2" },
+    fm: { type: "string", default: "50" },
+    ad: { type: "string", default: "500" },
+    calibration: { type: "string", default: "200" },
+    "warmup-rate": { type: "string", default: "5000" },
+    "cpu-prof": { type: "string" },
+    json: { type: "boolean", default: false },
+  },
+});
+
+/** A flag as a positive integer, or exit 2 naming it. */
+function positive(name: string, raw: string | undefined, least = 1): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < least) {
+    console.error(`--${name}: expected an integer ≥ ${least}, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const rates = values.rate !== undefined
+  ? [positive("rate", values.rate)]
+  : values.rates!.split(",").map((r) => positive("rates", r.trim()));
+const seconds = positive("seconds", values.seconds);
+const fixedMessages = values.messages === undefined
+  ? undefined
+  : positive("messages", values.messages);
+const soak = values.soak === undefined ? undefined : positive("soak", values.soak);
+const devices = positive("devices", values.devices);
+const fm = positive("fm", values.fm), ad = positive("ad", values.ad);
+const calibration = positive("calibration", values.calibration);
+const warmupRate = positive("warmup-rate", values["warmup-rate"]);
+const runtimeFlags = values["cpu-prof"] === undefined
+  ? []
+  : ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`];
+
+const runtime = runtimeName();
+const MB = 1024 * 1024;
+const say = (line: string) => console.error(`[load ${runtime}] ${line}`);
+
+say(`uptime load ${loadAverage()}; starting mosquitto and foxtail run (${devices} devices)`);
+const rig = await LoadRig.start({
+  devices,
+  publishers: positive("publishers", values.publishers),
+  queueCapacity: positive("queue", values.queue),
+  fmGracePeriod: fm,
+  adGracePeriod: ad,
+  calibrationWindow: calibration,
+  runtimeFlags,
+});
+
+const steps: StepResult[] = [];
+let soakResult: { step: StepResult; start: number; middle: number; end: number } | undefined;
+let finalLog = "";
+try {
+  const learning = learningMessages(rig.options);
+  const warm = await rig.warmUp(warmupRate, learning);
+  say(`warm-up: ${warm} messages at ${warmupRate}/s, every device executing`);
+  for (const rate of rates) {
+    const messages = fixedMessages ?? rate * seconds;
+    const step = await rig.step(rate, messages);
+    steps.push(step);
+    say(describe(step));
+  }
+  if (soak !== undefined) {
+    const rate = rates[0];
+    say(`soak: ${soak} messages at ${rate}/s`);
+    const rss = new RssSampler(() => rig.gateway.rss(), 1000);
+    const step = await rig.step(rate, soak, { rss });
+    soakResult = { step, start: rss.first, middle: rss.at(0.5), end: rss.last };
+    say(describe(step));
+  }
+} finally {
+  finalLog = await rig.close();
+}
+const stopped = /stopped; .*/.exec(finalLog)?.[0];
+if (stopped !== undefined) say(`gateway: ${stopped}`);
+
+printSummary();
+if (values.json) console.log(JSON.stringify({ runtime, steps, soak: soakResult }));
+
+/** One line per step, while the run goes on. */
+function describe(s: StepResult): string {
+  return `${s.rate}/s: offered ${Math.round(s.offeredPerSecond)}/s, scored ${s.scored} ` +
+    `(${Math.round(s.scoredPerSecond)}/s), p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms, ` +
+    `dropped ${s.dropped}, rejected ${s.rejected}, broker dropped ${s.brokerDropped}, ` +
+    `CPU gateway ${Math.round(s.gatewayCpu)}% (${Math.round(s.gatewayMicrosPerMessage)} µs/msg) ` +
+    `mosquitto ${Math.round(s.brokerCpu)}% bench ${Math.round(s.benchCpu)}%, RSS ${
+      mb(s.rssStart)
+    }→${mb(s.rssEnd)} MB, ` +
+    `load ${s.loadStart}→${s.loadEnd}${s.settled ? "" : " (NOT SETTLED)"}`;
+}
+
+function fmt(ms: number): string {
+  return Number.isNaN(ms) ? "–" : ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
+}
+
+function mb(bytes: number): string {
+  return Number.isNaN(bytes) ? "?" : (bytes / MB).toFixed(1);
+}
+
+/** The summary table, on standard output. */
+function printSummary(): void {
+  const rows: string[][] = [[
+    "runtime",
+    "offered/s",
+    "scored/s",
+    "p50 ms",
+    "p99 ms",
+    "RSS start→end MB",
+    "dropped",
+    "rejected",
+    "broker dropped",
+    "CPU gw/broker/bench %",
+    "gw µs/msg",
+    "load avg",
+  ]];
+  const row = (label: string, s: StepResult) => {
+    const bound = s.latencyExact ? "" : "≤";
+    rows.push([
+      label,
+      `${s.rate} (${Math.round(s.offeredPerSecond)})`,
+      String(Math.round(s.scoredPerSecond)),
+      bound + fmt(s.p50),
+      bound + fmt(s.p99),
+      `${mb(s.rssStart)}→${mb(s.rssEnd)}`,
+      String(s.dropped),
+      String(s.rejected),
+      Number.isNaN(s.brokerDropped) ? "?" : String(s.brokerDropped),
+      `${Math.round(s.gatewayCpu)}/${Math.round(s.brokerCpu)}/${Math.round(s.benchCpu)}`,
+      String(Math.round(s.gatewayMicrosPerMessage)),
+      `${s.loadStart}→${s.loadEnd}`,
+    ]);
+  };
+  for (const s of steps) row(runtime, s);
+  if (soakResult !== undefined) row(`${runtime} soak`, soakResult.step);
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r: string[]) =>
+    `| ${
+      r.map((cell, c) => c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])).join(" | ")
+    } |`;
+  console.log(line(rows[0]));
+  console.log(
+    `| ${widths.map((w, c) => (c === 0 ? "-".repeat(w) : "-".repeat(w - 1) + ":")).join(" | ")} |`,
+  );
+  for (const r of rows.slice(1)) console.log(line(r));
+  const held = steps.filter((s) => s.dropped === 0 && s.scoredPerSecond >= 0.95 * s.rate);
+  const best = held.reduce((m, s) => Math.max(m, s.scoredPerSecond), 0);
+  console.log(
+    `${runtime}: ${devices} devices; highest rate held without drops: ` +
+      `${best > 0 ? Math.round(best) : "none"} scored/s; "≤": the queue dropped, latencies are ` +
+      `upper bounds; load avg: 1-minute, before→after (2 cores)`,
+  );
+  if (soakResult !== undefined) {
+    const { start, middle, end, step } = soakResult;
+    const worst = Math.max(Math.abs(middle - start), Math.abs(end - start)) / start;
+    console.log(
+      `${runtime} soak: ${step.published} messages at ${step.rate}/s: RSS start ${mb(start)} MB, ` +
+        `middle ${mb(middle)} MB, end ${mb(end)} MB, max ${mb(step.rssMax)} MB: ` +
+        `${worst <= 0.1 ? "flat" : "NOT flat"} within 10 % (${(100 * worst).toFixed(1)} %)`,
+    );
+  }
+}
