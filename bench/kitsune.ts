@@ -52,7 +52,12 @@ function cpuMs(): number {
 
 /** Runs `passes` passes through `stage`; packets, and wall and CPU times after each pass. */
 async function run(stage: Stage): Promise<{ packets: number; marks: number[]; cpu: number[] }> {
-  const options = { maxAutoencoderSize: 10, fmGracePeriod: 500, adGracePeriod: 3000 };
+  const options = {
+    maxAutoencoderSize: 10,
+    fmGracePeriod: 500,
+    adGracePeriod: 3000,
+    webAssembly: true, // as foxtail pcap runs it
+  };
   const kitsune = new Kitsune(options);
   let packets = 0, span = 0, sink = 0;
   const pipeline = stage !== "pipelined" ? undefined : await KitnetPipeline.start({

@@ -29,9 +29,11 @@ export interface KitNETOptions {
   /** A given feature map (lists of feature indices), skipping the mapping phase. */
   featureMap?: readonly (readonly number[])[];
   /**
-   * Run the autoencoders on the WebAssembly kernel where the runtime has WebAssembly (default
-   * true; about twice as fast under Node and Deno). `false`: the TypeScript loops. Both give
-   * the same bits.
+   * Run the autoencoders on the WebAssembly kernel where the runtime has WebAssembly: about
+   * 1.7× as fast under Node and Deno, for a detector on a hot path (Kitsune on a capture). Off
+   * by default, because each such KitNET takes a WebAssembly memory of its own (64 KiB at
+   * least, and slow to create under Bun) once its feature map exists: many small detectors (one
+   * per device) are better off without. Both give the same bits.
    */
   webAssembly?: boolean;
 }
@@ -114,7 +116,7 @@ export class KitNET {
     this.learningRate = lr;
     this.hiddenRatio = ratio;
     this.#featureMapGiven = options.featureMap !== undefined;
-    this.#webAssembly = options.webAssembly !== false;
+    this.#webAssembly = options.webAssembly === true;
     if (options.featureMap !== undefined) {
       this.#map = checkFeatureMap(options.featureMap, n);
       this.#build();

@@ -11,7 +11,12 @@ import { parseScoreCsv, runCli } from "./support/run_cli.ts";
 import { sharedPath } from "./support/shared.ts";
 
 const LAN = sharedPath("vectors/kitsune/lan.pcap");
-const MODEL = { maxAutoencoderSize: 10, fmGracePeriod: 500, adGracePeriod: 3000 };
+const MODEL = {
+  maxAutoencoderSize: 10,
+  fmGracePeriod: 500,
+  adGracePeriod: 3000,
+  webAssembly: true,
+};
 
 /** The bit patterns of doubles, for exact comparison. */
 function bits(values: ArrayLike<number>): string[] {

@@ -79,6 +79,7 @@ function kitsuneOptions(values: Record<string, string | boolean | undefined>): K
     adGracePeriod: integerFlag(values, "ad-grace", 10000, 1),
     maxStreams: integerFlag(values, "max-streams", undefined, 2),
     maxPairs: integerFlag(values, "max-pairs", undefined, 1),
+    webAssembly: true, // one KitNET on the hot path: the fast kernel
   };
 }
 
