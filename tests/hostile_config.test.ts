@@ -327,7 +327,7 @@ describe("hostile configurations", () => {
           }
           runValidated(result);
         },
-        1500,
+        1000,
       );
     },
   );

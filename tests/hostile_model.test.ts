@@ -408,7 +408,7 @@ describe("hostile model files and snapshots", () => {
     const input = fc.record({ base: fc.integer({ min: 0, max: states.length - 1 }), edits });
     checkProperty("models: KitNET states", input, ({ base, edits }) => {
       checkKitNET(applyEdits(states[base], "KNET", edits));
-    }, 1500);
+    }, 1000);
   });
 
   test("deep-autoencoder model files: refused clearly or loaded finite", PROPERTY_TEST, () => {
@@ -433,7 +433,7 @@ describe("hostile model files and snapshots", () => {
     const input = fc.record({ base: fc.integer({ min: 0, max: saved.length - 1 }), edits });
     checkProperty("snapshots: gateway restore", input, ({ base, edits }) => {
       checkSnapshot(applyEdits(saved[base], "GWAY", edits), config);
-    }, 400);
+    }, 250);
   });
 
   test(
@@ -467,7 +467,7 @@ describe("hostile model files and snapshots", () => {
             passedOver.length,
             store.sequences().indexOf(Number(/(\d+)\.bin$/.exec(loaded.path)![1])),
           );
-        }, 60);
+        }, 30);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
