@@ -110,7 +110,7 @@ const advance = (local: number, by: number | Code): Code => [
   set(local),
 ];
 
-// sigmoid.ts's constants.
+// sigmoid.ts's constants (the kernel's test holds the two e^x to the same bits).
 const INV_LN2_64 = 92.33248261689366;
 const LN2_64_HI = 0.010830424695086549;
 const LN2_64_LO = 1.162596423439437e-12;
@@ -347,8 +347,11 @@ const rowsIntoHidden = (rowFactor: (j: number) => Code): Code =>
     op.if([accumulate(UJ, 0), advance(PW, 8)]),
   ]);
 
-/** Pushes Σ_l [P]·[Q] over P = PS … PE (Q walking along), into local `sum` from 0. */
-const dot = (sum: number, second: boolean): Code => [
+/**
+ * Pushes SUM = Σ_l y[l]·W[j][l] over the hidden units P = PS … PE, summed from 0 in l order, the
+ * row W[j] starting at PW; with `second`, also SUM2 for row j + 1 (ROW bytes further) alongside.
+ */
+const rowSums = (second: boolean): Code => [
   op.f64(0),
   set(SUM),
   second ? [op.f64(0), set(SUM2)] : [],
@@ -366,12 +369,21 @@ const dot = (sum: number, second: boolean): Code => [
     op.f64Add,
     set(SUM),
     second
-      ? [get(SUM2), get(YL), get(Q), get(ROW), op.i32Add, op.f64Load(), op.f64Mul, op.f64Add]
+      ? [
+        get(SUM2),
+        get(YL),
+        get(Q),
+        get(ROW),
+        op.i32Add,
+        op.f64Load(),
+        op.f64Mul,
+        op.f64Add,
+        set(SUM2),
+      ]
       : [],
-    second ? set(SUM2) : [],
     advance(Q, 8),
   ], 8),
-  get(sum),
+  get(SUM),
 ];
 
 // y = sigmoid(u W + hb); z = sigmoid(y Wᵀ + vb), as #reconstruct.
@@ -402,7 +414,7 @@ const reconstruct: Code = [
     set(J),
     whileLoop([get(J), op.i32(1), op.i32Add, get(V1), op.i32LtS], [
       at(Z, J),
-      dot(SUM, true),
+      rowSums(true),
       load(VB, J),
       op.f64Add,
       op.f64Store(),
@@ -420,7 +432,7 @@ const reconstruct: Code = [
     op.i32LtS,
     op.if([
       at(Z, J),
-      dot(SUM, false),
+      rowSums(false),
       load(VB, J),
       op.f64Add,
       op.f64Store(),
