@@ -56,8 +56,9 @@ describe("dashboard in headless Chromium", () => {
   }, async () => {
     ensureSystemPackages(["chromium"]);
     const speed = STEPS_PER_SECOND * DEMO_STEP_SECONDS;
+    const state = mkdtempSync(join(tmpdir(), "foxtail-demo-browser-"));
     const demo = await startDemoProcess([
-      ...["--port", "0", "--devices", `${DEVICES}`, "--speed", `${speed}`],
+      ...["--port", "0", "--devices", `${DEVICES}`, "--speed", `${speed}`, "--state", state],
     ]);
     const profile = mkdtempSync(join(tmpdir(), "foxtail-chromium-"));
     let code: number | null;
@@ -115,6 +116,7 @@ describe("dashboard in headless Chromium", () => {
     } finally {
       code = await demo.stop("SIGTERM");
       rmSync(profile, { recursive: true, force: true });
+      rmSync(state, { recursive: true, force: true });
     }
     assert.equal(code, 0, demo.stderr());
     assert.match(demo.stderr(), /foxtail demo: SIGTERM: stopping/);
