@@ -2,7 +2,8 @@
  * The gateway's MQTT connection (MQTT.js): connects with credentials and TLS, reconnects with
  * doubling back-off, subscribes to every stream on each (re)connect, keeps a retained
  * `{prefix}/status` (`online`, and `offline` as the last will), and publishes scores (QoS 0)
- * and alerts (QoS 1).
+ * and alerts (QoS 1). Over TCP and TLS, the scores made in one turn of the event loop go out as
+ * one write of ready-made packets (see {@link ./publish_packets.ts}).
  *
  * @module
  */
@@ -10,6 +11,9 @@
 import { readFileSync } from "node:fs";
 import mqtt from "mqtt";
 import type { MqttConfig, StreamConfig } from "../../core/gateway_config.ts";
+import { PublishPacketBatch } from "./publish_packets.ts";
+
+const QOS0 = { qos: 0 } as const;
 
 /** Alerts held while disconnected; beyond it the oldest is dropped (and counted). */
 export const PENDING_ALERTS = 256;
@@ -44,6 +48,13 @@ export class MqttLink {
   readonly #statusTopic: string;
   #client: mqtt.MqttClient | undefined;
   #pending: [string, string][] = [];
+  /** Scores waiting for the end of this turn; undefined over WebSocket (MQTT.js publishes). */
+  readonly #batch: PublishPacketBatch | undefined;
+  #flushScheduled = false;
+  readonly #flushSoon = (): void => {
+    this.#flushScheduled = false;
+    this.#flush();
+  };
   readonly #stats: MqttLinkStats = {
     connected: false,
     connects: 0,
@@ -57,6 +68,9 @@ export class MqttLink {
     this.#streams = streams;
     this.#events = events;
     this.#statusTopic = `${config.topicPrefix}/status`;
+    this.#batch = /^mqtts?:/.test(config.url)
+      ? new PublishPacketBatch(config.protocolVersion)
+      : undefined;
   }
 
   /** A copy of the connection counters. */
@@ -132,18 +146,50 @@ export class MqttLink {
     for (const [topic, body] of pending) client.publish(topic, body, { qos: 1 });
   }
 
-  /** Publishes a score (QoS 0); skipped (and counted) while disconnected. */
+  /**
+   * Publishes a score (QoS 0) at the end of this turn of the event loop, with the others made
+   * in it; skipped (and counted) while disconnected.
+   */
   publishScore(topic: string, body: string): void {
     const client = this.#client;
     if (client === undefined || !this.#stats.connected) {
       this.#stats.scoresSkipped++;
       return;
     }
-    client.publish(topic, body, { qos: 0 });
+    const batch = this.#batch;
+    if (batch === undefined) {
+      client.publish(topic, body, QOS0);
+      return;
+    }
+    if (!batch.append(topic, body)) {
+      this.#flush();
+      if (!batch.append(topic, body)) {
+        client.publish(topic, body, QOS0); // larger than a whole batch
+        return;
+      }
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flushSoon);
+    }
+  }
+
+  /** Writes the batched scores to the socket (or counts them skipped if the link went down). */
+  #flush(): void {
+    const batch = this.#batch;
+    if (batch === undefined || batch.packets === 0) return;
+    const stream = this.#client?.stream;
+    if (stream === undefined || !this.#stats.connected) {
+      this.#stats.scoresSkipped += batch.packets;
+      batch.clear();
+      return;
+    }
+    stream.write(batch.take());
   }
 
   /** Publishes an alert (QoS 1); held (up to {@linkcode PENDING_ALERTS}) while disconnected. */
   publishAlert(topic: string, body: string): void {
+    this.#flush(); // the scores before it go first
     const client = this.#client;
     if (client !== undefined && this.#stats.connected) {
       client.publish(topic, body, { qos: 1 });
@@ -160,6 +206,7 @@ export class MqttLink {
   async stop(): Promise<void> {
     const client = this.#client;
     if (client === undefined) return;
+    this.#flush();
     this.#client = undefined;
     if (this.#stats.connected) {
       try {
