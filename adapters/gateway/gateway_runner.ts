@@ -109,6 +109,10 @@ export class GatewayRunner implements GatewayView {
   #snapshotTimer: ReturnType<typeof setInterval> | undefined;
   #running = false;
   readonly #drainSoon = (): void => this.#drain();
+  readonly #resumeDrain = (): void => {
+    this.#drainScheduled = false;
+    this.#scheduleDrain();
+  };
 
   constructor(config: GatewayConfig, options: GatewayRunnerOptions = {}) {
     this.config = config;
@@ -212,6 +216,12 @@ export class GatewayRunner implements GatewayView {
   }
 
   #drain(): void {
+    if (this.link.congested) {
+      // The broker reads scores slower than they are made: wait for the send buffer to empty
+      // (#drainScheduled stays set); meanwhile the bounded queue drops its oldest messages.
+      this.link.whenSendable(this.#resumeDrain);
+      return;
+    }
     this.#drainScheduled = false;
     this.engine.drain(DRAIN_BATCH);
     if (this.engine.queued > 0) this.#scheduleDrain();

@@ -18,6 +18,13 @@ const QOS0 = { qos: 0 } as const;
 /** Alerts held while disconnected; beyond it the oldest is dropped (and counted). */
 export const PENDING_ALERTS = 256;
 
+/**
+ * Bytes waiting in the connection's send buffer beyond which the link is
+ * {@linkcode MqttLink.congested}: about 2,000 scores. Without a limit, a broker that reads
+ * slower than the gateway scores would grow the buffer (and the gateway's memory) without bound.
+ */
+export const SEND_BUFFER_LIMIT = 256 * 1024;
+
 /** What the link tells its owner. */
 export interface MqttLinkEvents {
   /** A telemetry message arrived. */
@@ -38,6 +45,11 @@ export interface MqttLinkStats {
   scoresSkipped: number;
   /** Alerts dropped from a full pending list while the link was down. */
   alertsDropped: number;
+  /**
+   * Times scoring paused because the broker read scores slower than they were made (the send
+   * buffer passed {@linkcode SEND_BUFFER_LIMIT}); meanwhile the bounded queue takes the load.
+   */
+  sendPauses: number;
 }
 
 /** The MQTT side of the gateway. */
@@ -61,6 +73,7 @@ export class MqttLink {
     reconnects: 0,
     scoresSkipped: 0,
     alertsDropped: 0,
+    sendPauses: 0,
   };
 
   constructor(config: MqttConfig, streams: readonly StreamConfig[], events: MqttLinkEvents) {
@@ -144,6 +157,44 @@ export class MqttLink {
     const pending = this.#pending;
     this.#pending = [];
     for (const [topic, body] of pending) client.publish(topic, body, { qos: 1 });
+  }
+
+  /** Bytes waiting in the connection's send buffer (0 while disconnected). */
+  get sendBufferBytes(): number {
+    return this.#stats.connected ? this.#client?.stream?.writableLength ?? 0 : 0;
+  }
+
+  /**
+   * Whether more than {@linkcode SEND_BUFFER_LIMIT} bytes wait to be sent: the owner should stop
+   * producing until {@linkcode whenSendable} calls back. False while disconnected (scores are
+   * then skipped, not buffered).
+   */
+  get congested(): boolean {
+    return this.sendBufferBytes > SEND_BUFFER_LIMIT;
+  }
+
+  /**
+   * Calls `resume` once, when the send buffer has drained or the connection has closed (or at
+   * once when not {@linkcode congested}); counts a pause.
+   */
+  whenSendable(resume: () => void): void {
+    const client = this.#client;
+    const stream = client?.stream;
+    if (client === undefined || stream === undefined || !this.congested) {
+      resume();
+      return;
+    }
+    this.#stats.sendPauses++;
+    let called = false;
+    const once = () => {
+      if (called) return;
+      called = true;
+      stream.off("drain", once);
+      stream.off("close", once);
+      resume();
+    };
+    stream.once("drain", once);
+    stream.once("close", once);
   }
 
   /**
