@@ -67,6 +67,11 @@ export interface StepResult {
   maxLatency: number;
   /** Whether the latencies are exact (nothing dropped); else they are upper bounds. */
   latencyExact: boolean;
+  /** From the gateway receiving a message to its score arriving, ms (exact with drops too). */
+  gatewayP50: number;
+  gatewayP99: number;
+  /** Times the gateway paused scoring because mosquitto read its scores too slowly. */
+  sendPauses: number;
   /** Gateway counters over the step: received, scored, dropped from its queue, rejected. */
   received: number;
   accepted: number;
@@ -235,6 +240,9 @@ export class LoadRig {
       p99: watcher.histogram.percentile(99),
       maxLatency: watcher.histogram.max,
       latencyExact: d.dropped === 0 && !(brokerDropped > 0) && watcher.unmatched === 0,
+      gatewayP50: watcher.inGateway.percentile(50),
+      gatewayP99: watcher.inGateway.percentile(99),
+      sendPauses: (after.mqtt.sendPauses ?? NaN) - (before.mqtt.sendPauses ?? NaN),
       received: d.messages,
       accepted: d.accepted,
       dropped: d.dropped,

@@ -24,6 +24,12 @@ const BROKER_UPTIME = "$SYS/broker/uptime";
 export class ScoreWatcher {
   /** Publish-to-score latencies since the last {@linkcode resync}. */
   readonly histogram: LatencyHistogram = new LatencyHistogram();
+  /**
+   * From the gateway receiving a message (the score's `ts`, whole milliseconds of the same
+   * clock) to its score arriving here: exact even when the queue drops, since it needs no
+   * matching.
+   */
+  readonly inGateway: LatencyHistogram = new LatencyHistogram();
   /** Scores received since the last {@linkcode resync}. */
   received = 0;
   /** Scores that matched no remembered message (beyond the send log's reach). */
@@ -92,6 +98,7 @@ export class ScoreWatcher {
     for (let d = 0; d < this.#next.length; d++) this.#next[d] = this.#log.sent(d);
     this.#byDevice.fill(0);
     this.histogram.reset();
+    this.inGateway.reset();
     this.received = 0;
     this.unmatched = 0;
     this.firstAt = NaN;
@@ -117,6 +124,8 @@ export class ScoreWatcher {
     this.#byDevice[device]++;
     if (Number.isNaN(this.firstAt)) this.firstAt = now;
     this.lastAt = now;
+    const receivedAt = scoreTime(payload);
+    if (receivedAt > 0) this.inGateway.record(Date.now() - receivedAt);
     const sentAt = this.#log.timeOf(device, this.#next[device]++);
     if (Number.isNaN(sentAt)) this.unmatched++;
     else this.histogram.record(now - sentAt);
@@ -143,4 +152,17 @@ export class ScoreWatcher {
   async close(): Promise<void> {
     await this.#client.endAsync();
   }
+}
+
+const OPEN = '{"ts":';
+
+/** The `ts` a score payload starts with (`{"ts":1700000000000,…`), read in place; NaN if absent. */
+function scoreTime(payload: Uint8Array): number {
+  for (let i = 0; i < OPEN.length; i++) if (payload[i] !== OPEN.charCodeAt(i)) return NaN;
+  let value = 0;
+  let i = OPEN.length;
+  for (; i < payload.length && payload[i] >= 48 && payload[i] <= 57; i++) {
+    value = value * 10 + (payload[i] - 48);
+  }
+  return i === OPEN.length || payload[i] !== 44 ? NaN : value; // 44: ","
 }
