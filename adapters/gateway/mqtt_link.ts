@@ -143,6 +143,9 @@ export class MqttLink {
     this.#stats.connected = true;
     this.#stats.connects++;
     client.options.reconnectPeriod = c.reconnectMinMs;
+    // Scores already leave in one write per turn: Nagle's algorithm would only hold them back
+    // (up to 40 ms, waiting on a delayed acknowledgement).
+    (client.stream as { setNoDelay?: (on: boolean) => unknown }).setNoDelay?.(true);
     this.#events.log(`mqtt: connected to ${c.url}`);
     client.publish(this.#statusTopic, "online", { qos: 1, retain: true });
     for (const stream of this.#streams) {
