@@ -11,7 +11,8 @@
  * Flags: --queue N (the gateway's queue capacity), --publishers N (MQTT connections),
  * --fm/--ad/--calibration N (learning per device), --warmup-rate N, --cpu-prof DIR (Node: profile
  * the gateway), --gateway-flags "F …" (more runtime flags for the gateway, e.g.
- * --max-old-space-size=64), --json (one JSON line at the end).
+ * --max-old-space-size=64), --broker-nagle (mosquitto's default Nagle's algorithm instead of
+ * set_tcp_nodelay true), --json (one JSON line at the end).
  *
  * @module
  */
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     "warmup-rate": { type: "string", default: "5000" },
     "cpu-prof": { type: "string" },
     "gateway-flags": { type: "string" },
+    "broker-nagle": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
   },
 });
@@ -86,6 +88,7 @@ const rig = await LoadRig.start({
   adGracePeriod: ad,
   calibrationWindow: calibration,
   runtimeFlags,
+  brokerNagle: values["broker-nagle"],
 });
 
 const steps: StepResult[] = [];

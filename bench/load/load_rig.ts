@@ -16,10 +16,10 @@ import { type MosquittoBroker, startMosquitto } from "../../tests/support/mosqui
 import { type GatewayChild, startGatewayChild } from "./gateway_child.ts";
 import {
   deviceId,
-  LOAD_MOSQUITTO_CONFIG,
   LOAD_PREFIX,
   loadConfig,
   type LoadConfigOptions,
+  loadMosquittoConfig,
 } from "./load_config.ts";
 import { RssSampler } from "./rss_sampler.ts";
 import { ScoreWatcher } from "./score_watcher.ts";
@@ -47,6 +47,8 @@ export interface LoadRigOptions {
   calibrationWindow: number;
   /** Seconds between the gateway's snapshots (0: only the final one). */
   snapshotSeconds?: number;
+  /** Leave mosquitto's Nagle's algorithm on (its default; see {@linkcode loadMosquittoConfig}). */
+  brokerNagle?: boolean;
   /** Flags for the gateway's runtime (e.g. Node's `--cpu-prof`). */
   runtimeFlags?: readonly string[];
 }
@@ -139,7 +141,7 @@ export class LoadRig {
   /** Starts mosquitto and the gateway, and connects the publishers and the watcher. */
   static async start(o: LoadRigOptions): Promise<LoadRig> {
     const dir = mkdtempSync(join(tmpdir(), "foxtail-load-"));
-    const broker = await startMosquitto({ extraConfig: LOAD_MOSQUITTO_CONFIG });
+    const broker = await startMosquitto({ extraConfig: loadMosquittoConfig(o.brokerNagle) });
     let gateway: GatewayChild | undefined;
     try {
       const options: LoadConfigOptions = {

@@ -14,6 +14,7 @@
 import mqtt from "mqtt";
 import { LatencyHistogram } from "./latency_histogram.ts";
 import type { SendLog } from "./send_log.ts";
+import { noDelay } from "./load_config.ts";
 
 /** mosquitto's running count of messages it dropped (published when it changes). */
 const BROKER_DROPPED = "$SYS/broker/publish/messages/dropped";
@@ -79,6 +80,7 @@ export class ScoreWatcher {
       clientId: `foxtail-load-watch-${Math.random().toString(16).slice(2, 8)}`,
       reconnectPeriod: 0,
     });
+    noDelay(client);
     const watcher = new ScoreWatcher(client, log, ids, prefix);
     await client.subscribeAsync([`${prefix}/+/score`, BROKER_DROPPED, BROKER_UPTIME], { qos: 0 });
     // The retained count follows the subscription's acknowledgement.

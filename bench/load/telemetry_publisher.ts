@@ -7,7 +7,7 @@
  */
 
 import mqtt from "mqtt";
-import { deviceId, telemetryTopic } from "./load_config.ts";
+import { deviceId, noDelay, telemetryTopic } from "./load_config.ts";
 import type { SendLog } from "./send_log.ts";
 
 /** Milliseconds between pacing ticks. */
@@ -48,6 +48,7 @@ export class TelemetryPublisher {
           reconnectPeriod: 0,
         })),
     );
+    for (const client of connected) noDelay(client);
     return new TelemetryPublisher(connected, log);
   }
 
