@@ -3,7 +3,8 @@
  * loopback into `foxtail run` (a child of the runtime running this file), measuring messages/s
  * scored, publish-to-score latency (p50, p99), the gateway's resident memory, and what its
  * bounded queue dropped. A rate sweep finds saturation; `--soak N` runs N messages at one rate
- * and says whether memory stayed flat (within 10 %).
+ * (after a ramp of 40 s at that rate, `--soak-ramp M` messages to change it) and says whether
+ * the gateway's memory stayed flat (within 10 %).
  *
  * Run: `npm run bench -- load` (Deno, Bun and Node), or one runtime:
  * `node bench/load.ts [--rates 5000,10000,20000,30000,40000] [--seconds 10] [--devices 100]`
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "10" },
     messages: { type: "string" },
     soak: { type: "string" },
+    "soak-ramp": { type: "string" },
     devices: { type: "string", default: "100" },
     queue: { type: "string", default: "4096" },
     publishers: { type: "string", default: "2" },
@@ -92,7 +94,13 @@ const rig = await LoadRig.start({
 });
 
 const steps: StepResult[] = [];
-let soakResult: { step: StepResult; start: number; middle: number; end: number } | undefined;
+/** Seconds at the soak's rate before its memory is judged (see the soak below). */
+const SOAK_RAMP_SECONDS = 40;
+
+let rampResult: StepResult | undefined;
+let soakResult:
+  | { step: StepResult; start: number; middle: number; end: number; min: number }
+  | undefined;
 let finalLog = "";
 try {
   const learning = learningMessages(rig.options);
@@ -106,10 +114,26 @@ try {
   }
   if (soak !== undefined) {
     const rate = rates[0];
+    // The runtime sizes its heap to the allocation rate in the first tens of seconds at a new
+    // rate; the soak's memory is judged from then on.
+    const ramp = values["soak-ramp"] === undefined
+      ? rate * SOAK_RAMP_SECONDS
+      : positive("soak-ramp", values["soak-ramp"], 0);
+    if (ramp > 0) {
+      say(`soak ramp: ${ramp} messages at ${rate}/s`);
+      rampResult = await rig.step(rate, ramp);
+      say(describe(rampResult));
+    }
     say(`soak: ${soak} messages at ${rate}/s`);
     const rss = new RssSampler(() => rig.gateway.rss(), 1000);
     const step = await rig.step(rate, soak, { rss });
-    soakResult = { step, start: rss.first, middle: rss.at(0.5), end: rss.last };
+    soakResult = {
+      step,
+      start: rss.meanBetween(0, 0.1),
+      middle: rss.meanBetween(0.45, 0.55),
+      end: rss.meanBetween(0.9, 1),
+      min: rss.min,
+    };
     say(describe(step));
   }
 } finally {
@@ -119,7 +143,9 @@ const stopped = /stopped; .*/.exec(finalLog)?.[0];
 if (stopped !== undefined) say(`gateway: ${stopped}`);
 
 printSummary();
-if (values.json) console.log(JSON.stringify({ runtime, steps, soak: soakResult }));
+if (values.json) {
+  console.log(JSON.stringify({ runtime, steps, soakRamp: rampResult, soak: soakResult }));
+}
 
 /** One line per step, while the run goes on. */
 function describe(s: StepResult): string {
@@ -180,6 +206,7 @@ function printSummary(): void {
     ]);
   };
   for (const s of steps) row(runtime, s);
+  if (rampResult !== undefined) row(`${runtime} soak ramp`, rampResult);
   if (soakResult !== undefined) row(`${runtime} soak`, soakResult.step);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (r: string[]) =>
@@ -200,12 +227,18 @@ function printSummary(): void {
       `receive → score at the subscriber; load avg: 1-minute, before → after (2 cores).`,
   );
   if (soakResult !== undefined) {
-    const { start, middle, end, step } = soakResult;
+    const { start, middle, end, min, step } = soakResult;
     const worst = Math.max(Math.abs(middle - start), Math.abs(end - start)) / start;
+    const ramp = rampResult === undefined
+      ? ""
+      : ` after a ramp of ${rampResult.published} messages (RSS ${mb(rampResult.rssStart)} → ` +
+        `${mb(rampResult.rssEnd)} MB)`;
     console.log(
-      `${runtime} soak: ${step.published} messages at ${step.rate}/s: RSS start ${mb(start)} MB, ` +
-        `middle ${mb(middle)} MB, end ${mb(end)} MB, max ${mb(step.rssMax)} MB: ` +
-        `${worst <= 0.1 ? "flat" : "NOT flat"} within 10 % (${(100 * worst).toFixed(1)} %)`,
+      `${runtime} soak: ${step.published} messages at ${step.rate}/s${ramp}: RSS (mean of the ` +
+        `first, middle and last tenth) start ${mb(start)} MB, middle ${mb(middle)} MB, end ` +
+        `${mb(end)} MB; samples ${mb(min)}–${mb(step.rssMax)} MB: ` +
+        `${worst <= 0.1 ? "flat" : "NOT flat"} within 10 % (${(100 * worst).toFixed(1)} %); ` +
+        `dropped ${step.dropped}`,
     );
   }
 }

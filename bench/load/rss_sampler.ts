@@ -82,6 +82,27 @@ export class RssSampler {
     return min;
   }
 
+  /**
+   * The mean of the samples taken between fractions `from` and `to` (0–1) of the time sampled,
+   * in bytes (the nearest sample when none falls inside): garbage-collected runtimes saw their
+   * memory up and down, so one sample says little.
+   */
+  meanBetween(from: number, to: number): number {
+    if (this.#count === 0) return NaN;
+    const t0 = this.#times[0];
+    const span = this.#times[this.#count - 1] - t0;
+    let sum = 0;
+    let n = 0;
+    for (let i = 0; i < this.#count; i++) {
+      const f = span === 0 ? 0 : (this.#times[i] - t0) / span;
+      if (f >= from && f <= to) {
+        sum += this.#bytes[i];
+        n++;
+      }
+    }
+    return n > 0 ? sum / n : this.at((from + to) / 2);
+  }
+
   /** The sample nearest to `fraction` (0–1) of the time sampled, in bytes. */
   at(fraction: number): number {
     if (this.#count === 0) return NaN;
