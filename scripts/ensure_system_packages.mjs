@@ -2,7 +2,11 @@
 // Installs, with Debian's apt-get, the system programs the tests need and the machine lacks:
 // the suite's own set-up, so a clean CI machine needs nothing done by hand.
 //
-//   node scripts/ensure_system_packages.mjs mosquitto chromium qemu
+//   node scripts/ensure_system_packages.mjs mosquitto chromium qemu openssl strace
+//
+// `npm test` runs it first for everything the suite uses (test:setup), so test files running side
+// by side do not each start apt-get; each test still calls it for what it needs, for runs of one
+// file.
 //
 // Each name is checked by the file it provides; only what is missing is installed. Exits 1 with
 // apt-get's message when an install fails.
@@ -19,7 +23,12 @@ export const SYSTEM_PACKAGES = {
     packages: ["qemu-user-static", "libc6-arm64-cross"],
   },
   openssl: { files: ["/usr/bin/openssl"], packages: ["openssl"] },
+  strace: { files: ["/usr/bin/strace"], packages: ["strace"] },
 };
+
+// Another apt-get (a second test file, an unattended upgrade) may hold dpkg's lock: wait for it
+// rather than fail.
+const LOCK_WAIT = ["-o", "DPkg::Lock::Timeout=600"];
 
 /** Installs what `names` need and is missing; returns the packages installed. */
 export function ensureSystemPackages(names, log = (line) => console.error(line)) {
@@ -39,13 +48,13 @@ export function ensureSystemPackages(names, log = (line) => console.error(line))
   const install = () =>
     spawnSync(
       "apt-get",
-      ["install", "-y", "-q", "--no-install-recommends", ...missing],
+      ["install", ...LOCK_WAIT, "-y", "-q", "--no-install-recommends", ...missing],
       { env, encoding: "utf8" },
     );
   let result = install();
   if (result.status !== 0) {
     // A fresh machine may have no package lists yet.
-    spawnSync("apt-get", ["update", "-q"], { env, stdio: "ignore" });
+    spawnSync("apt-get", ["update", ...LOCK_WAIT, "-q"], { env, stdio: "ignore" });
     result = install();
   }
   if (result.status !== 0) {
