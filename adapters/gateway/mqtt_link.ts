@@ -104,6 +104,10 @@ export class MqttLink {
       password: c.password,
       keepalive: c.keepaliveSeconds,
       reconnectPeriod: c.reconnectMinMs,
+      // A refused login (bad credentials, "server unavailable") is retried with back-off like a
+      // lost connection: MQTT.js would otherwise stop for good after one attempt, leaving the
+      // gateway running but deaf until restarted, even once the broker accepts it again.
+      reconnectOnConnackError: true,
       connectTimeout: 10_000,
       clean: true,
       resubscribe: false, // subscribed on every connect instead, clean session or not

@@ -1,12 +1,12 @@
 /**
  * A real mosquitto broker for the gateway tests: installed with apt-get when missing, started
- * from a generated configuration on a free loopback port, and stopped (or killed and restarted
- * on the same port) by the test.
+ * from a generated configuration on a free loopback port (plain, or TLS with a password file),
+ * and stopped (or killed and restarted on the same port) by the test.
  *
  * @module
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,6 +17,9 @@ import type { TestBroker } from "./mqtt_broker.ts";
 
 /** Debian's mosquitto executable. */
 export const MOSQUITTO = "/usr/sbin/mosquitto";
+
+/** Writes mosquitto's password files (Debian's `mosquitto` package ships it too). */
+export const MOSQUITTO_PASSWD = "/usr/bin/mosquitto_passwd";
 
 /** How long mosquitto may take to accept connections (the machine may be loaded). */
 const READY_TIMEOUT_MS = 15_000;
@@ -45,13 +48,37 @@ export interface MosquittoOptions {
    * or `sys_interval 1` for a load benchmark).
    */
   extraConfig?: readonly string[];
+  /**
+   * Makes the listener TLS only (PEM files; `cafile` is the CA the server's certificate chains
+   * to) and the broker's `url` `mqtts://`. Clients are not asked for certificates.
+   */
+  tls?: { cafile: string; certfile: string; keyfile: string };
+  /** Users and their passwords: when given, only they may connect (no anonymous clients). */
+  users?: Readonly<Record<string, string>>;
 }
 
-/** The configuration file: one anonymous loopback listener, nothing persisted. */
-function configText(port: number, extra: readonly string[]): string {
+/**
+ * The configuration file: one loopback listener (TLS with `options.tls`), anonymous unless
+ * `passwordFile` is given, nothing persisted.
+ */
+function configText(
+  port: number,
+  options: MosquittoOptions,
+  passwordFile: string | undefined,
+): string {
+  const tls = options.tls;
   return [
+    // Started by root, mosquitto reads these files only after becoming the `mosquitto` user,
+    // who cannot enter the tests' private (0700) temporary folders: it stays root instead
+    // (no effect when not started by root).
+    ...(tls === undefined && passwordFile === undefined ? [] : ["user root"]),
     `listener ${port} 127.0.0.1`,
-    "allow_anonymous true",
+    ...(tls === undefined
+      ? []
+      : [`cafile ${tls.cafile}`, `certfile ${tls.certfile}`, `keyfile ${tls.keyfile}`]),
+    ...(passwordFile === undefined
+      ? ["allow_anonymous true"]
+      : ["allow_anonymous false", `password_file ${passwordFile}`]),
     "persistence false",
     "log_dest stderr",
     "log_type error",
@@ -59,9 +86,25 @@ function configText(port: number, extra: readonly string[]): string {
     "log_type notice",
     "log_type information",
     "connection_messages true",
-    ...extra,
+    ...(options.extraConfig ?? []),
     "",
   ].join("\n");
+}
+
+/** Writes `users` to a new mosquitto password file at `path` (passwords hashed). */
+function writePasswordFile(path: string, users: Readonly<Record<string, string>>): void {
+  let create = true;
+  for (const [user, password] of Object.entries(users)) {
+    // -c (create) for the first user only: it would truncate the file on every call.
+    const args = ["-b", ...(create ? ["-c"] : []), path, user, password];
+    create = false;
+    const r = spawnSync(MOSQUITTO_PASSWD, args, { encoding: "utf8" });
+    if (r.status !== 0) {
+      throw new Error(
+        `${MOSQUITTO_PASSWD} for ${user} failed: ${r.stderr?.trim() || r.error?.message}`,
+      );
+    }
+  }
 }
 
 /** A port the system has just handed out on 127.0.0.1 (free unless someone takes it first). */
@@ -73,7 +116,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+/**
+ * Whether something accepts TCP connections on 127.0.0.1:`port` (a TLS listener too: the
+ * handshake only follows the connect).
+ */
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
@@ -93,16 +139,25 @@ function accepts(port: number): Promise<boolean> {
  * A port taken between choosing and binding is retried with another one.
  */
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoBroker> {
-  const extra = options.extraConfig ?? [];
   ensureSystemPackages(["mosquitto"]);
   const dir = mkdtempSync(join(tmpdir(), "foxtail-mosquitto-"));
   const configPath = join(dir, "mosquitto.conf");
+  let passwordFile: string | undefined;
+  if (options.users !== undefined) {
+    passwordFile = join(dir, "passwords");
+    try {
+      writePasswordFile(passwordFile, options.users);
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
   let logText = "";
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
   const launch = async (port: number): Promise<void> => {
-    writeFileSync(configPath, configText(port, extra));
+    writeFileSync(configPath, configText(port, options, passwordFile));
     const proc = spawn(MOSQUITTO, ["-c", configPath], { stdio: ["ignore", "ignore", "pipe"] });
     child = proc;
     let running = true;
@@ -162,7 +217,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   }
 
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${options.tls === undefined ? "mqtt" : "mqtts"}://127.0.0.1:${port}`,
     port,
     pid: () => child?.pid,
     log: () => logText,
