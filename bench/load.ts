@@ -152,7 +152,10 @@ function describe(s: StepResult): string {
   return `${s.rate}/s: offered ${Math.round(s.offeredPerSecond)}/s, scored ${s.scored} ` +
     `(${Math.round(s.scoredPerSecond)}/s), publish→score p50 ${latency(s, s.p50)} ms ` +
     `p99 ${latency(s, s.p99)} ms max ${latency(s, s.maxLatency)} ms, in gateway p50 ` +
-    `${fmt(s.gatewayP50)} p99 ${fmt(s.gatewayP99)} ms, dropped ${s.dropped}, rejected ` +
+    `${fmt(s.gatewayP50)} p99 ${fmt(s.gatewayP99)} ms, receive→score sent p50 ≤ ` +
+    `${bound(s.processingP50)} p99 ≤ ${
+      bound(s.processingP99)
+    } ms, dropped ${s.dropped}, rejected ` +
     `${s.rejected}, broker dropped ${s.brokerDropped}, send pauses ${s.sendPauses}, CPU gateway ` +
     `${Math.round(s.gatewayCpu)}% (${Math.round(s.gatewayMicrosPerMessage)} µs/msg) mosquitto ` +
     `${Math.round(s.brokerCpu)}% bench ${Math.round(s.benchCpu)}%, RSS ${mb(s.rssStart)}→` +
@@ -169,6 +172,11 @@ function fmt(ms: number): string {
   return Number.isNaN(ms) ? "–" : ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
 }
 
+/** A latency bucket's bound ("–" with nothing counted, "∞" beyond the largest). */
+function bound(ms: number): string {
+  return Number.isNaN(ms) ? "–" : ms === Infinity ? "∞" : String(ms);
+}
+
 function mb(bytes: number): string {
   return Number.isNaN(bytes) ? "?" : (bytes / MB).toFixed(1);
 }
@@ -182,6 +190,7 @@ function printSummary(): void {
     "p50 ms",
     "p99 ms",
     "in-gw p99",
+    "sent p99 ≤",
     "RSS start→end MB",
     "dropped",
     "rejected",
@@ -197,6 +206,7 @@ function printSummary(): void {
       latency(s, s.p50),
       latency(s, s.p99),
       fmt(s.gatewayP99),
+      bound(s.processingP99),
       `${mb(s.rssStart)}→${mb(s.rssEnd)}`,
       String(s.dropped),
       String(s.rejected),
@@ -224,7 +234,8 @@ function printSummary(): void {
     `${runtime}, ${devices} devices: highest rate held (no drops, ≥ 95 % of offered scored): ` +
       `${best > 0 ? Math.round(best) : "none"}/s. p50/p99: publish → score at a subscriber ` +
       `("–": the queue dropped, so scores cannot be matched to messages); in-gw: gateway ` +
-      `receive → score at the subscriber; load avg: 1-minute, before → after (2 cores).`,
+      `receive → score at the subscriber; sent: gateway receive → score handed to its MQTT ` +
+      `socket (its own histogram's bucket bound); load avg: 1-minute, before → after (2 cores).`,
   );
   if (soakResult !== undefined) {
     const { start, middle, end, min, step } = soakResult;

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { createDashboardApp } from "../adapters/dashboard/app.ts";
 import { BearerToken } from "../adapters/dashboard/bearer_token.ts";
-import { parsePrometheusText } from "./support/prometheus_text.ts";
+import { checkHistogram, parsePrometheusText } from "./support/prometheus_text.ts";
 import {
   CountingView,
   OfflineGateway,
@@ -445,6 +445,14 @@ describe("dashboard app: /metrics", () => {
       assert.equal(value("foxtail_device_phase", { device: "boiler", phase: "executing" }), 1);
       assert.equal(value("foxtail_device_phase", { device: "pump", phase: "executing" }), 0);
       assert.equal(value("foxtail_last_snapshot_timestamp_seconds"), undefined);
+      // Every scored message's time in the gateway, as a histogram a scraper can read.
+      const latency = families.get("foxtail_score_latency_seconds")!;
+      assert.equal(latency.type, "histogram");
+      checkHistogram(latency);
+      assert.equal(value("foxtail_score_latency_seconds_count"), undefined); // a sample, not a family
+      const count = latency.samples.find((s) => s.name === "foxtail_score_latency_seconds_count");
+      assert.equal(count?.value, c.accepted);
+      assert.equal(g.gateway.status().scoreLatency.count, c.accepted);
     } finally {
       g.dispose();
     }

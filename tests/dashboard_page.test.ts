@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { ensureSystemPackages } from "../scripts/ensure_system_packages.mjs";
 import { startDashboard } from "../adapters/dashboard/serve.ts";
+import { LATENCY_BOUNDS_MS, latencyQuantileBound } from "../core/latency_buckets.ts";
 import { OfflineGateway, XSS_DEVICE, XSS_FIELD } from "./support/dashboard_fixtures.ts";
 
 const TOKEN = "s3cret-token-0123456789";
@@ -88,6 +89,14 @@ describe("dashboard page in headless Chromium (hostile ids, live chart, controls
       await page.waitForFunction(
         (n) => document.querySelector('[data-counter="messages"]')?.textContent === n,
         messages.toLocaleString("en"),
+        { timeout: WAIT_MS },
+      );
+      // The p99 of the time in the gateway, as the bucket bound the status gives.
+      const p99 = latencyQuantileBound(g.gateway.status().scoreLatency.counts, 0.99);
+      const top = LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.length - 1];
+      await page.waitForFunction(
+        (text) => document.querySelector('[data-counter="latency"]')?.textContent === text,
+        p99 === Infinity ? `> ${top.toLocaleString("en")} ms` : `≤ ${p99.toLocaleString("en")} ms`,
         { timeout: WAIT_MS },
       );
       await page.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });

@@ -83,6 +83,14 @@ export function gatewayMetrics(
       Math.max(0, now - status.lastSnapshotAt) / 1000,
     );
   }
+  const latency = status.scoreLatency;
+  m.histogram(
+    "foxtail_score_latency_seconds",
+    "Time from a message's receipt to its score handed to the MQTT link (queue, decoding, scoring).",
+    latency.boundsMs.map((ms) => ms / 1000),
+    latency.counts,
+    latency.sumMs / 1000,
+  );
   const mqtt = status.mqtt;
   m.single("foxtail_mqtt_connected", "gauge", "1 while connected to the broker.", +mqtt.connected);
   m.single("foxtail_mqtt_connects_total", "counter", "Successful connects.", mqtt.connects);

@@ -280,9 +280,22 @@ const SCRIPT = `
     setCounter("devices", count(s.devices));
     setCounter("queued", count(s.queued));
     setCounter("snapshot-failures", count(s.snapshotFailures));
+    setCounter("latency", latencyP99(s.scoreLatency));
     setCounter("mqtt", s.mqtt.connected ? "connected" : "down (" + s.mqtt.reconnects + " retries)");
     $("snapshot-error").textContent = s.lastSnapshotError ? "snapshot failing: " + s.lastSnapshotError : "";
     tick();
+  }
+  // The bucket bound under which 99 % of messages were scored (receipt to score sent).
+  function latencyP99(l) {
+    if (!l || l.count === 0) return "–";
+    var seen = 0;
+    for (var i = 0; i < l.counts.length; i++) {
+      seen += l.counts[i];
+      if (seen >= 0.99 * l.count) {
+        return i < l.boundsMs.length ? "≤ " + count(l.boundsMs[i]) + " ms" : "> " + count(l.boundsMs[i - 1]) + " ms";
+      }
+    }
+    return "–";
   }
   function tick() {
     if (!status) return;
@@ -437,6 +450,7 @@ export function dashboardPage(nonce: string): string {
       ${counter("queued", "queued")}
       ${counter("snapshot-age", "last snapshot")}
       ${counter("snapshot-failures", "snapshot failures")}
+      ${counter("latency", "in gateway, p99")}
       ${counter("mqtt", "MQTT")}
     </dl>
     <p id="snapshot-error"></p>

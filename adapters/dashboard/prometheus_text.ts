@@ -10,7 +10,7 @@
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** A metric family's type. */
-export type MetricType = "counter" | "gauge";
+export type MetricType = "counter" | "gauge" | "histogram";
 
 /** Label names to values. */
 export type Labels = Readonly<Record<string, string>>;
@@ -66,8 +66,37 @@ export class PrometheusText {
     return this;
   }
 
+  /**
+   * Declares a histogram family with its samples: `<name>_bucket` for each upper bound (`le`,
+   * cumulative counts) and `+Inf`, then `<name>_sum` and `<name>_count`. `counts` are per bucket,
+   * one more than `bounds` (the last: above every bound).
+   */
+  histogram(
+    name: string,
+    help: string,
+    bounds: readonly number[],
+    counts: readonly number[],
+    sum: number,
+  ): this {
+    if (counts.length !== bounds.length + 1) {
+      throw new RangeError(
+        `histogram "${name}": ${bounds.length} bounds need ${bounds.length + 1} counts`,
+      );
+    }
+    this.family(name, "histogram", help);
+    // The samples carry suffixes of the family's name, which sample() would not know.
+    let cumulative = 0;
+    for (let i = 0; i <= bounds.length; i++) {
+      cumulative += counts[i];
+      const le = i < bounds.length ? formatValue(bounds[i]) : "+Inf";
+      this.#lines.push(`${name}_bucket{le="${le}"} ${formatValue(cumulative)}`);
+    }
+    this.#lines.push(`${name}_sum ${formatValue(sum)}`, `${name}_count ${formatValue(cumulative)}`);
+    return this;
+  }
+
   /** Declares a family with a single unlabelled sample. */
-  single(name: string, type: MetricType, help: string, value: number): this {
+  single(name: string, type: "counter" | "gauge", help: string, value: number): this {
     return this.family(name, type, help).sample(name, value);
   }
 

@@ -13,6 +13,7 @@ import {
   type GatewayCounters,
   GatewayEngine,
 } from "../../core/gateway_engine.ts";
+import { LatencyBuckets, type LatencySummary } from "../../core/latency_buckets.ts";
 import type { ScorePoint } from "../../core/score_history.ts";
 import { VERSION } from "../version.ts";
 import { readModelFiles } from "./model_files.ts";
@@ -56,6 +57,11 @@ export interface GatewayStatus {
   snapshotFailures: number;
   /** Why the last snapshot write failed, or null once one succeeds again. */
   lastSnapshotError: string | null;
+  /**
+   * How long scored messages spent in the gateway, from receipt to their score handed to the
+   * MQTT link (queue wait, decoding, scoring), since start.
+   */
+  scoreLatency: LatencySummary;
 }
 
 /** What the dashboard reads and does. */
@@ -104,6 +110,7 @@ export class GatewayRunner implements GatewayView {
   #lastSnapshotAt: number | null = null;
   #snapshotFailures = 0;
   #lastSnapshotError: string | null = null;
+  readonly #latency = new LatencyBuckets();
   #drainScheduled = false;
   #drainTimer: ReturnType<typeof setImmediate> | undefined;
   #snapshotTimer: ReturnType<typeof setInterval> | undefined;
@@ -121,6 +128,7 @@ export class GatewayRunner implements GatewayView {
     this.#scoreTopicPrefix = `${config.mqtt.topicPrefix}/`;
     this.engine = new GatewayEngine(config, {
       score: (device, v, ts) => {
+        this.#latency.record(this.#now() - ts);
         const threshold = Number.isNaN(v.threshold) ? "null" : String(v.threshold);
         // Built by hand: one string per message, no intermediate object.
         this.link.publishScore(
@@ -259,6 +267,7 @@ export class GatewayRunner implements GatewayView {
       lastSnapshotAt: this.#lastSnapshotAt,
       snapshotFailures: this.#snapshotFailures,
       lastSnapshotError: this.#lastSnapshotError,
+      scoreLatency: this.#latency.summary(),
     };
   }
 

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import type { DeviceSummary } from "../../core/gateway_engine.ts";
+import { latencyQuantileBound } from "../../core/latency_buckets.ts";
 import type { GatewayStatus } from "../../adapters/gateway/gateway_runner.ts";
 import { type MosquittoBroker, startMosquitto } from "../../tests/support/mosquitto.ts";
 import { type GatewayChild, startGatewayChild } from "./gateway_child.ts";
@@ -72,6 +73,12 @@ export interface StepResult {
   /** From the gateway receiving a message to its score arriving, ms (exact with drops too). */
   gatewayP50: number;
   gatewayP99: number;
+  /**
+   * Receipt to score handed to the MQTT link, inside the gateway (its `scoreLatency` over the
+   * step), ms: the bucket bounds of the median and the 99th percentile.
+   */
+  processingP50: number;
+  processingP99: number;
   /** Times the gateway paused scoring because mosquitto read its scores too slowly. */
   sendPauses: number;
   /** Gateway counters over the step: received, scored, dropped from its queue, rejected. */
@@ -228,6 +235,7 @@ export class LoadRig {
     rss.stop();
     await watcher.brokerCatchUp(); // mosquitto reports what it dropped once a second
     const d = delta(before, after);
+    const processing = after.scoreLatency.counts.map((n, i) => n - before.scoreLatency.counts[i]);
     const brokerDropped = watcher.brokerDropped - brokerBefore;
     const scoredSeconds = (watcher.lastAt - sent.startedAt) / 1000;
     const wall = (ended - sent.startedAt) / 1000;
@@ -244,6 +252,8 @@ export class LoadRig {
       latencyExact: d.dropped === 0 && !(brokerDropped > 0) && watcher.unmatched === 0,
       gatewayP50: watcher.inGateway.percentile(50),
       gatewayP99: watcher.inGateway.percentile(99),
+      processingP50: latencyQuantileBound(processing, 0.5),
+      processingP99: latencyQuantileBound(processing, 0.99),
       sendPauses: (after.mqtt.sendPauses ?? NaN) - (before.mqtt.sendPauses ?? NaN),
       received: d.messages,
       accepted: d.accepted,

@@ -68,6 +68,37 @@ function parseLabels(rest: string, where: string): [Record<string, string>, stri
   return [labels, rest.slice(i + 1)];
 }
 
+/** The histogram family whose `_bucket`, `_sum` or `_count` sample `name` is, if any. */
+function histogramOf(families: Map<string, PromFamily>, name: string): PromFamily | undefined {
+  const base = /^(.+)_(bucket|sum|count)$/.exec(name)?.[1];
+  const family = base === undefined ? undefined : families.get(base);
+  return family?.type === "histogram" ? family : undefined;
+}
+
+/**
+ * Checks a histogram's samples as a scraper relies on them: buckets with ascending `le` bounds,
+ * cumulative (never decreasing) counts, a last `+Inf` bucket equal to `_count`, and one `_sum`.
+ */
+export function checkHistogram(family: PromFamily): void {
+  const name = family.name;
+  const buckets = family.samples.filter((s) => s.name === `${name}_bucket`);
+  const sums = family.samples.filter((s) => s.name === `${name}_sum`);
+  const counts = family.samples.filter((s) => s.name === `${name}_count`);
+  if (buckets.length === 0 || sums.length !== 1 || counts.length !== 1) {
+    throw new Error(`${name}: expected buckets, one _sum and one _count`);
+  }
+  let bound = -Infinity, cumulative = 0;
+  for (const b of buckets) {
+    const le = b.labels.le === "+Inf" ? Infinity : Number(b.labels.le);
+    if (!(le > bound)) throw new Error(`${name}: bucket le="${b.labels.le}" out of order`);
+    if (b.value < cumulative) throw new Error(`${name}: bucket le="${b.labels.le}" decreases`);
+    bound = le;
+    cumulative = b.value;
+  }
+  if (bound !== Infinity) throw new Error(`${name}: no +Inf bucket`);
+  if (cumulative !== counts[0].value) throw new Error(`${name}: +Inf bucket ≠ _count`);
+}
+
 /** The families of an exposition, by name; throws on the first malformed line. */
 export function parsePrometheusText(text: string): Map<string, PromFamily> {
   if (!text.endsWith("\n")) throw new Error("the exposition must end with a line feed");
@@ -105,7 +136,7 @@ export function parsePrometheusText(text: string): Map<string, PromFamily> {
       throw new Error(`${where}: expected one space, a value and maybe a timestamp: ${line}`);
     }
     const value = parseValue(fields[1], where);
-    const family = families.get(name);
+    const family = families.get(name) ?? histogramOf(families, name);
     if (family === undefined) throw new Error(`${where}: sample ${name} before its TYPE line`);
     if (family.help === "" && helps.has(name)) family.help = helps.get(name)!;
     family.samples.push({ name, labels, value });
