@@ -12,12 +12,15 @@
  * Flags: --queue N (the gateway's queue capacity), --publishers N (MQTT connections),
  * --fm/--ad/--calibration N (learning per device), --warmup-rate N, --cpu-prof DIR (Node: profile
  * the gateway), --gateway-flags "F …" (more runtime flags for the gateway, e.g.
- * --max-old-space-size=64), --broker-nagle (mosquitto's default Nagle's algorithm instead of
- * set_tcp_nodelay true), --json (one JSON line at the end).
+ * --max-old-space-size=64), --gateway-executable PATH (run a single executable such as
+ * dist/foxtail as the gateway, instead of the sources under this runtime), --broker-nagle
+ * (mosquitto's default Nagle's algorithm instead of set_tcp_nodelay true), --json (one JSON line
+ * at the end).
  *
  * @module
  */
 
+import { basename } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { learningMessages } from "./load/load_config.ts";
@@ -43,6 +46,7 @@ const { values } = parseArgs({
     "warmup-rate": { type: "string", default: "5000" },
     "cpu-prof": { type: "string" },
     "gateway-flags": { type: "string" },
+    "gateway-executable": { type: "string" },
     "broker-nagle": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
   },
@@ -77,7 +81,9 @@ const runtimeFlags = [
   ...(values["gateway-flags"]?.split(" ").filter((flag) => flag !== "") ?? []),
 ];
 
-const runtime = runtimeName();
+const runtime = values["gateway-executable"] === undefined
+  ? runtimeName()
+  : basename(values["gateway-executable"]);
 const MB = 1024 * 1024;
 const say = (line: string) => console.error(`[load ${runtime}] ${line}`);
 
@@ -90,6 +96,7 @@ const rig = await LoadRig.start({
   adGracePeriod: ad,
   calibrationWindow: calibration,
   runtimeFlags,
+  executable: values["gateway-executable"],
   brokerNagle: values["broker-nagle"],
 });
 

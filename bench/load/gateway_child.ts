@@ -8,7 +8,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { CLI, runtimeCommand } from "../../tests/support/run_cli.ts";
 import { ROOT } from "../../tests/support/shared.ts";
 import type { GatewayStatus } from "../../adapters/gateway/gateway_runner.ts";
@@ -44,10 +44,13 @@ export async function startGatewayChild(
   config: Record<string, unknown>,
   dir: string,
   runtimeFlags: readonly string[] = [],
+  executable?: string,
 ): Promise<GatewayChild> {
   const configPath = join(dir, "foxtail.json");
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const [command, prefix] = runtimeCommand(CLI);
+  const [command, prefix] = executable === undefined
+    ? runtimeCommand(CLI)
+    : [resolve(executable), [] as string[]];
   // The runtime's own flags (e.g. Node's --cpu-prof) go just before the script.
   const args = [
     ...prefix.slice(0, -1),

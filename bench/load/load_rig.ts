@@ -52,6 +52,8 @@ export interface LoadRigOptions {
   brokerNagle?: boolean;
   /** Flags for the gateway's runtime (e.g. Node's `--cpu-prof`). */
   runtimeFlags?: readonly string[];
+  /** A single executable to run as the gateway (e.g. `dist/foxtail`) instead of the sources. */
+  executable?: string;
 }
 
 /** What one step measured. */
@@ -161,7 +163,12 @@ export class LoadRig {
         calibrationWindow: o.calibrationWindow,
         snapshotSeconds: o.snapshotSeconds ?? 0,
       };
-      gateway = await startGatewayChild(loadConfig(options), dir, o.runtimeFlags);
+      gateway = await startGatewayChild(
+        loadConfig(options),
+        dir,
+        o.runtimeFlags,
+        o.executable,
+      );
       const ids = Array.from({ length: o.devices }, (_, i) => deviceId(i));
       const log = new SendLog(o.devices, SEND_LOG_CAPACITY);
       const watcher = await ScoreWatcher.connect(broker.url, log, ids, LOAD_PREFIX);
