@@ -59,6 +59,9 @@ h2 { font-size: 1rem; margin: 0 0 .5rem; }
 .chart .threshold { fill: none; stroke: var(--threshold); stroke-width: 1.2; stroke-dasharray: 4 3; }
 .chart .anomaly { fill: var(--anomaly); }
 table { width: 100%; border-collapse: collapse; background: var(--card); font-size: .85rem; }
+/* A fault can raise an alert per reading: the newest rows scroll in a box, not down the page. */
+.scroll { max-height: 22rem; overflow-y: auto; }
+.scroll thead th { position: sticky; top: 0; background: var(--card); }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line);
   overflow-wrap: anywhere; }
 td.num { font-variant-numeric: tabular-nums; }
@@ -462,11 +465,13 @@ export function dashboardPage(nonce: string): string {
   </section>
   <section aria-labelledby="alerts-title">
     <h2 id="alerts-title">Recent alerts</h2>
-    <table>
-      <thead><tr><th>time</th><th>device</th><th>score</th><th>threshold</th>
-        <th>attribution (features)</th><th>RMSE</th></tr></thead>
-      <tbody id="alerts"></tbody>
-    </table>
+    <div class="scroll">
+      <table>
+        <thead><tr><th>time</th><th>device</th><th>score</th><th>threshold</th>
+          <th>attribution (features)</th><th>RMSE</th></tr></thead>
+        <tbody id="alerts"></tbody>
+      </table>
+    </div>
     <p id="no-alerts" class="muted">No alert yet.</p>
   </section>
   <details>
