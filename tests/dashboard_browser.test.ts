@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// The functions passed to page.evaluate run in the browser.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -105,6 +107,14 @@ describe("dashboard in headless Chromium", () => {
         const alert = page.locator(`#alerts tr[data-device="${FIRST_FAULTY}"]`).first();
         await alert.waitFor({ timeout: 4 * WAIT_MS });
         assert.match(await alert.innerText(), new RegExp(FIRST_FAULTY));
+        // The alert's anomaly is already counted on its node's card and in the gateway's counters
+        // (the score came first on the same event stream), not only at the next status refresh.
+        const anomalies = await page.evaluate((id) => [
+          document.querySelector(`article.device[data-device="${id}"] [data-field="anomalies"]`)
+            ?.textContent,
+          document.querySelector('[data-counter="anomalies"]')?.textContent,
+        ], FIRST_FAULTY);
+        for (const text of anomalies) assert.ok(Number(text?.replace(/,/g, "")) >= 1, `${text}`);
 
         mkdirSync(join(ROOT, ".tmp"), { recursive: true });
         await page.screenshot({ path: SCREENSHOT, fullPage: true });

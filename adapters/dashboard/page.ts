@@ -185,8 +185,20 @@ const SCRIPT = `
     d.fields.stream.textContent = s.stream;
     d.fields.score.textContent = fmt(s.score);
     d.fields.threshold.textContent = fmt(s.threshold);
+    d.messages = s.messages;
+    d.anomalies = s.anomalies;
     d.fields.messages.textContent = count(s.messages);
     d.fields.anomalies.textContent = count(s.anomalies);
+  }
+  // Between status events (every 2 s) the counts follow the scores, so an alert never shows
+  // beside "anomalies 0"; the next status event puts the gateway's own figures back.
+  function countScore(d, anomaly) {
+    if (typeof d.messages === "number") d.fields.messages.textContent = count(++d.messages);
+    if (anomaly && typeof d.anomalies === "number") d.fields.anomalies.textContent = count(++d.anomalies);
+    if (!status) return;
+    var c = status.counters;
+    setCounter("accepted", count(++c.accepted));
+    if (anomaly) setCounter("anomalies", count(++c.anomalies));
   }
   function addPoint(d, p) {
     d.points.push(p);
@@ -372,6 +384,7 @@ const SCRIPT = `
       d.fields.score.textContent = fmt(s.score);
       d.fields.threshold.textContent = fmt(s.threshold);
       addPoint(d, { ts: s.ts, score: s.score, threshold: s.threshold, anomaly: s.anomaly });
+      countScore(d, s.anomaly);
     });
     source.addEventListener("alert", function (e) { addAlert(JSON.parse(e.data).alert); });
     source.addEventListener("snapshot", function (e) {
