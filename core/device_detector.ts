@@ -72,6 +72,12 @@ export interface DetectorSettings {
   historyPoints: number;
 }
 
+/**
+ * Score-history points a snapshot keeps per device: what the dashboard charts, so a restart
+ * shows where each device was (the whole `historyPoints` ring would multiply snapshot sizes).
+ */
+export const SAVED_HISTORY_POINTS = 300;
+
 /** The learned parts of a restored detector (each made new when absent). */
 export interface LearnedState {
   /** The KitNET of a `kitnet` stream's device. */
@@ -274,8 +280,9 @@ export class DeviceDetector {
   }
 
   /**
-   * Writes the detector's state (model, calibration, damped windows, counters; not the history)
-   * to `w`. A deep autoencoder is not written: it is the stream's, loaded from its file.
+   * Writes the detector's state (model, calibration, damped windows, counters, and the newest
+   * {@linkcode SAVED_HISTORY_POINTS} of its score history) to `w`. A deep autoencoder is not
+   * written: it is the stream's, loaded from its file.
    */
   write(w: ByteWriter): void {
     w.string(this.id).string(this.stream);
@@ -296,18 +303,19 @@ export class DeviceDetector {
     } else {
       w.u8(FEATURES_RAW);
     }
+    this.history.write(w, SAVED_HISTORY_POINTS);
   }
 
   /**
-   * Reads a detector written by {@linkcode write} (`format` 2), or by the first gateway
-   * snapshots (`format` 1: KitNET on raw features). `settingsOf` gives the settings of a stream
+   * Reads a detector written by {@linkcode write} (`format` 3), by format 2 (no score history),
+   * or by the first gateway snapshots (`format` 1: KitNET on raw features, no history). `settingsOf` gives the settings of a stream
    * by name (undefined when the stream no longer exists). Reads the whole detector, then throws
    * a `RangeError` saying why its state does not fit the settings, if it does not.
    */
   static read(
     r: ByteReader,
     settingsOf: (stream: string) => DetectorSettings | undefined,
-    format = 2,
+    format = 3,
   ): DeviceDetector {
     const id = r.string(), stream = r.string();
     const lastSeen = r.f64(), messages = r.f64(), anomalies = r.f64(), manual = r.f64();
@@ -329,6 +337,18 @@ export class DeviceDetector {
     } else if (featuresKind !== FEATURES_RAW) {
       throw new RangeError(`device "${id}": unknown features kind ${featuresKind}`);
     }
+    let history: ScoreHistory | undefined;
+    let historyProblem: string | undefined;
+    if (format >= 3) {
+      try {
+        history = ScoreHistory.read(r);
+      } catch (error) {
+        // Every point was read (the reader is past them) unless the block is cut short.
+        if (/truncated/.test((error as Error).message)) throw error;
+        historyProblem = (error as Error).message;
+      }
+    }
+    if (historyProblem !== undefined) throw new RangeError(`device "${id}": ${historyProblem}`);
     // Everything is read: now check it against the configuration.
     const settings = settingsOf(stream);
     if (settings === undefined) {
@@ -346,6 +366,7 @@ export class DeviceDetector {
     detector.messages = messages;
     detector.anomalies = anomalies;
     detector.#manual = manual;
+    if (history !== undefined) detector.history.append(history);
     return detector;
   }
 }

@@ -30,7 +30,7 @@ export const RECENT_ALERTS = 100;
 
 const SNAPSHOT_KIND = "GWAY";
 /** 2 added damped windows and deep-ae detectors; 1 (KitNET on raw values) is still read. */
-const SNAPSHOT_VERSION = 2;
+const SNAPSHOT_VERSION = 3;
 
 /** An anomaly, as published and kept among the recent alerts. */
 export interface AlertEvent {
@@ -321,7 +321,10 @@ export class GatewayEngine {
     return out;
   }
 
-  /** Every detector (model, calibration, counters) and the gateway's counters, sealed. */
+  /**
+   * Every detector (model, calibration, counters, recent scores) and the gateway's counters,
+   * sealed.
+   */
   toBytes(savedAt: number): Uint8Array {
     const w = new ByteWriter();
     w.f64(savedAt);
@@ -341,7 +344,7 @@ export class GatewayEngine {
    */
   restore(bytes: Uint8Array): RestoreReport {
     const what = "gateway snapshot";
-    const { version, payload } = unseal(bytes, SNAPSHOT_KIND, [1, SNAPSHOT_VERSION], what);
+    const { version, payload } = unseal(bytes, SNAPSHOT_KIND, [1, 2, SNAPSHOT_VERSION], what);
     const r = new ByteReader(payload, what);
     const savedAt = r.f64();
     const messages = r.f64(), accepted = r.f64(), anomalies = r.f64();

@@ -5,6 +5,11 @@
  * @module
  */
 
+import type { ByteReader, ByteWriter } from "./byte_codec.ts";
+
+/** Bytes one saved point takes: time, score and threshold as f64, anomaly as u8. */
+const POINT_BYTES = 25;
+
 /** One point of a score history. */
 export interface ScorePoint {
   /** Milliseconds since the epoch. */
@@ -53,6 +58,58 @@ export class ScoreHistory {
     this.#anomaly[at] = anomaly ? 1 : 0;
     this.#next = (at + 1) % this.capacity;
     if (this.#length < this.capacity) this.#length++;
+  }
+
+  /** Writes the newest `max` points, oldest first, for a snapshot: their count, then each point. */
+  write(w: ByteWriter, max: number = this.#length): void {
+    const count = Math.max(0, Math.min(max, this.#length));
+    w.u32(count);
+    for (let k = this.#length - count; k < this.#length; k++) {
+      const at = (this.#next - this.#length + k + this.capacity) % this.capacity;
+      w.f64(this.#ts[at]).f64(this.#score[at]).f64(this.#threshold[at]).u8(this.#anomaly[at]);
+    }
+  }
+
+  /**
+   * Reads points written by {@linkcode ScoreHistory.write} into a new history holding just them.
+   * Reads every point before checking any, so that a caller can skip a refused history and read
+   * on; then throws a `RangeError` naming the first point that is not a score (time or score not
+   * finite, threshold neither finite nor none, anomaly not 0 or 1).
+   */
+  static read(r: ByteReader): ScoreHistory {
+    const count = r.u32();
+    // Size-checked before allocating: a hostile count must not allocate gigabytes.
+    if (count * POINT_BYTES > r.remaining) {
+      throw new RangeError(
+        `score history of ${count} points is truncated: needs ${count * POINT_BYTES} bytes, ` +
+          `has ${r.remaining}`,
+      );
+    }
+    const history = new ScoreHistory(Math.max(1, count));
+    for (let i = 0; i < count; i++) {
+      history.push(r.f64(), r.f64(), r.f64(), false);
+      history.#anomaly[i] = r.u8();
+    }
+    for (let i = 0; i < count; i++) {
+      const ts = history.#ts[i], score = history.#score[i], threshold = history.#threshold[i];
+      const anomaly = history.#anomaly[i];
+      const thresholdOk = Number.isFinite(threshold) || Number.isNaN(threshold); // NaN: none
+      if (!Number.isFinite(ts) || !Number.isFinite(score) || !thresholdOk) {
+        throw new RangeError(
+          `score history point ${i}: time ${ts}, score ${score}, threshold ${threshold}`,
+        );
+      }
+      if (anomaly > 1) throw new RangeError(`score history point ${i}: anomaly flag ${anomaly}`);
+    }
+    return history;
+  }
+
+  /** Appends `other`'s points, oldest first (the oldest overwritten beyond this capacity). */
+  append(other: ScoreHistory): void {
+    for (let k = 0; k < other.#length; k++) {
+      const at = (other.#next - other.#length + k + other.capacity) % other.capacity;
+      this.push(other.#ts[at], other.#score[at], other.#threshold[at], other.#anomaly[at] === 1);
+    }
   }
 
   /** The points, oldest first (the last `limit` when given); allocates, for readers only. */

@@ -154,6 +154,8 @@ async function gatewayRoundTrip(
     gateway.start();
     assert.equal(gateway.devices()[0].phase, "executing");
     assert.equal(gateway.status().counters.accepted, messagesBefore);
+    // The dashboard's chart of the device starts from its saved scores, not empty.
+    assert.equal(gateway.deviceScores("boiler")!.length, config.limits.historyPoints);
     await gateway.link.whenConnected();
     await until(() => received.some((m) => m.body === "online"), "online again");
     await until(

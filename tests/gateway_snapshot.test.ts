@@ -1,6 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { SAVED_HISTORY_POINTS } from "../core/device_detector.ts";
 import { GatewayEngine } from "../core/gateway_engine.ts";
+import { seal, unseal } from "../core/sealed_state.ts";
 import { validateGatewayConfig } from "../core/gateway_config.ts";
 import {
   faultPayload,
@@ -78,6 +80,56 @@ describe("gateway snapshots", () => {
     assert.throws(() => target.engine.restore(good.subarray(0, good.length - 7)), /truncated/);
     assert.deepEqual(target.engine.counters(), before);
     assert.equal(target.engine.device("a")!.messages, 5);
+  });
+
+  test("each device's newest scores come back with it, so charts resume after a restart", () => {
+    const config = smallConfig({
+      limits: { maxDevices: 8, queueCapacity: 64, historyPoints: 2 * SAVED_HISTORY_POINTS },
+    });
+    const { engine } = recordingEngine(config);
+    feed(engine, [new SensorSignal(12), new SensorSignal(13)], SAVED_HISTORY_POINTS + 40, 0);
+    const resumed = recordingEngine(config);
+    resumed.engine.restore(engine.toBytes(3));
+    for (const id of ["a", "b"]) {
+      const saved = engine.device(id)!.history.points(SAVED_HISTORY_POINTS);
+      assert.equal(saved.length, SAVED_HISTORY_POINTS);
+      assert.deepEqual(resumed.engine.device(id)!.history.points(), saved);
+    }
+  });
+
+  test("a snapshot of format 2 (no score history) still restores, with empty histories", () => {
+    const { engine, seen } = recordingEngine();
+    const signal = new SensorSignal(14);
+    feed(engine, [signal], SMALL_LEARNING + 20, 0);
+    // One device, so its history block is the payload's last bytes: strip it and say format 2.
+    const points = Math.min(SAVED_HISTORY_POINTS, engine.device("a")!.history.length);
+    const { payload } = unseal(engine.toBytes(4), "GWAY", [3, 3]);
+    const v2 = seal("GWAY", 2, payload.subarray(0, payload.length - 4 - 25 * points));
+    const resumed = recordingEngine();
+    assert.deepEqual(resumed.engine.restore(v2), { savedAt: 4, devices: 1, skipped: [] });
+    assert.equal(resumed.engine.device("a")!.history.length, 0);
+    assert.equal(resumed.engine.device("a")!.messages, engine.device("a")!.messages);
+    // It goes on scoring exactly as the original does.
+    const next = signal.next();
+    engine.receive(topicOf("a"), next, 1e6);
+    engine.drain();
+    resumed.engine.receive(topicOf("a"), next, 1e6);
+    resumed.engine.drain();
+    assert.deepEqual(resumed.seen.at(-1), seen.at(-1));
+  });
+
+  test("a score history that is not scores skips its device, saying why", () => {
+    const { engine } = recordingEngine();
+    feed(engine, [new SensorSignal(15)], 30, 0);
+    const { payload } = unseal(engine.toBytes(5), "GWAY", [3, 3]);
+    const points = engine.device("a")!.history.length;
+    const hostile = payload.slice();
+    // The newest point's score (its time is 8 bytes before it; the block ends with the point).
+    new DataView(hostile.buffer).setFloat64(hostile.length - 17, NaN, true);
+    assert.ok(points > 0);
+    const report = recordingEngine().engine.restore(seal("GWAY", 3, hostile));
+    assert.equal(report.devices, 0);
+    assert.match(report.skipped[0], /device "a": score history point \d+: time \d+, score NaN/);
   });
 
   test("devices whose stream changed shape are skipped and reported", () => {
