@@ -159,10 +159,9 @@ function describe(s: StepResult): string {
   return `${s.rate}/s: offered ${Math.round(s.offeredPerSecond)}/s, scored ${s.scored} ` +
     `(${Math.round(s.scoredPerSecond)}/s), publish→score p50 ${latency(s, s.p50)} ms ` +
     `p99 ${latency(s, s.p99)} ms max ${latency(s, s.maxLatency)} ms, in gateway p50 ` +
-    `${fmt(s.gatewayP50)} p99 ${fmt(s.gatewayP99)} ms, receive→score sent p50 ≤ ` +
-    `${bound(s.processingP50)} p99 ≤ ${
-      bound(s.processingP99)
-    } ms, dropped ${s.dropped}, rejected ` +
+    `${fmt(s.gatewayP50)} p99 ${fmt(s.gatewayP99)} ms, ` +
+    `receive→score sent p50 ≤ ${bound(s.processingP50)} p99 ≤ ${bound(s.processingP99)} ms, ` +
+    `dropped ${s.dropped}, rejected ` +
     `${s.rejected}, broker dropped ${s.brokerDropped}, send pauses ${s.sendPauses}, CPU gateway ` +
     `${Math.round(s.gatewayCpu)}% (${Math.round(s.gatewayMicrosPerMessage)} µs/msg) mosquitto ` +
     `${Math.round(s.brokerCpu)}% bench ${Math.round(s.benchCpu)}%, RSS ${mb(s.rssStart)}→` +

@@ -308,9 +308,10 @@ export class DeviceDetector {
 
   /**
    * Reads a detector written by {@linkcode write} (`format` 3), by format 2 (no score history),
-   * or by the first gateway snapshots (`format` 1: KitNET on raw features, no history). `settingsOf` gives the settings of a stream
-   * by name (undefined when the stream no longer exists). Reads the whole detector, then throws
-   * a `RangeError` saying why its state does not fit the settings, if it does not.
+   * or by the first gateway snapshots (`format` 1: KitNET on raw features, no history).
+   * `settingsOf` gives the settings of a stream by name (undefined when the stream no longer
+   * exists). Reads the whole detector, then throws a `RangeError` saying why its state does not
+   * fit the settings, if it does not.
    */
   static read(
     r: ByteReader,
@@ -338,17 +339,14 @@ export class DeviceDetector {
       throw new RangeError(`device "${id}": unknown features kind ${featuresKind}`);
     }
     let history: ScoreHistory | undefined;
-    let historyProblem: string | undefined;
     if (format >= 3) {
       try {
         history = ScoreHistory.read(r);
       } catch (error) {
-        // Every point was read (the reader is past them) unless the block is cut short.
-        if (/truncated/.test((error as Error).message)) throw error;
-        historyProblem = (error as Error).message;
+        // A truncation still says so, which makes the caller refuse the whole snapshot.
+        throw new RangeError(`device "${id}": ${(error as Error).message}`);
       }
     }
-    if (historyProblem !== undefined) throw new RangeError(`device "${id}": ${historyProblem}`);
     // Everything is read: now check it against the configuration.
     const settings = settingsOf(stream);
     if (settings === undefined) {

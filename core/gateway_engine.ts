@@ -29,7 +29,10 @@ import { seal, unseal } from "./sealed_state.ts";
 export const RECENT_ALERTS = 100;
 
 const SNAPSHOT_KIND = "GWAY";
-/** 2 added damped windows and deep-ae detectors; 1 (KitNET on raw values) is still read. */
+/**
+ * 3 added each device's recent scores; 2 damped windows and deep-ae detectors. 1 (KitNET on raw
+ * values) and 2 are still read.
+ */
 const SNAPSHOT_VERSION = 3;
 
 /** An anomaly, as published and kept among the recent alerts. */

@@ -36,6 +36,11 @@ export interface LatencySummary {
   count: number;
   /** Their sum, in milliseconds. */
   sumMs: number;
+  /**
+   * The bucket bound the 99th percentile lies under ({@linkcode latencyQuantileBound}); null
+   * when nothing was counted or it lies above every bound.
+   */
+  p99Ms: number | null;
 }
 
 /** A fixed-bucket histogram of latencies in milliseconds. */
@@ -62,13 +67,15 @@ export class LatencyBuckets {
     return this.#count;
   }
 
-  /** A copy of the counts. */
+  /** A copy of the counts, with the bound of their 99th percentile. */
   summary(): LatencySummary {
+    const p99 = latencyQuantileBound(this.#counts, 0.99);
     return {
       boundsMs: [...LATENCY_BOUNDS_MS],
       counts: Array.from(this.#counts),
       count: this.#count,
       sumMs: this.#sumMs,
+      p99Ms: Number.isFinite(p99) ? p99 : null,
     };
   }
 }

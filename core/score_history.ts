@@ -65,7 +65,7 @@ export class ScoreHistory {
     const count = Math.max(0, Math.min(max, this.#length));
     w.u32(count);
     for (let k = this.#length - count; k < this.#length; k++) {
-      const at = (this.#next - this.#length + k + this.capacity) % this.capacity;
+      const at = this.#slot(k);
       w.f64(this.#ts[at]).f64(this.#score[at]).f64(this.#threshold[at]).u8(this.#anomaly[at]);
     }
   }
@@ -87,9 +87,13 @@ export class ScoreHistory {
     }
     const history = new ScoreHistory(Math.max(1, count));
     for (let i = 0; i < count; i++) {
-      history.push(r.f64(), r.f64(), r.f64(), false);
+      history.#ts[i] = r.f64();
+      history.#score[i] = r.f64();
+      history.#threshold[i] = r.f64();
       history.#anomaly[i] = r.u8();
     }
+    history.#length = count;
+    history.#next = count % history.capacity;
     for (let i = 0; i < count; i++) {
       const ts = history.#ts[i], score = history.#score[i], threshold = history.#threshold[i];
       const anomaly = history.#anomaly[i];
@@ -107,9 +111,14 @@ export class ScoreHistory {
   /** Appends `other`'s points, oldest first (the oldest overwritten beyond this capacity). */
   append(other: ScoreHistory): void {
     for (let k = 0; k < other.#length; k++) {
-      const at = (other.#next - other.#length + k + other.capacity) % other.capacity;
+      const at = other.#slot(k);
       this.push(other.#ts[at], other.#score[at], other.#threshold[at], other.#anomaly[at] === 1);
     }
+  }
+
+  /** Where the `k`-th point held, counting from the oldest, sits in the ring. */
+  #slot(k: number): number {
+    return (this.#next - this.#length + k + this.capacity) % this.capacity;
   }
 
   /** The points, oldest first (the last `limit` when given); allocates, for readers only. */
@@ -117,7 +126,7 @@ export class ScoreHistory {
     const count = Math.max(0, Math.min(limit, this.#length));
     const out: ScorePoint[] = [];
     for (let k = this.#length - count; k < this.#length; k++) {
-      const at = (this.#next - this.#length + k + this.capacity) % this.capacity;
+      const at = this.#slot(k);
       const threshold = this.#threshold[at];
       out.push({
         ts: this.#ts[at],

@@ -24,6 +24,7 @@ describe("LatencyBuckets", () => {
     assert.deepEqual(s.counts, expected);
     assert.equal(s.count, 8);
     assert.equal(s.sumMs, 0 + 1 + 1.5 + 2 + 7 + 10 + 10.01 + 20_000);
+    assert.equal(s.p99Ms, null); // the 99th percentile is the 20 s one, above every bound
   });
 
   test("a clock stepping backwards or a NaN counts as 0, never poisons the sum", () => {
@@ -49,6 +50,12 @@ describe("LatencyBuckets", () => {
     assert.equal(latencyQuantileBound(counts, 0.99), 50);
     assert.equal(latencyQuantileBound(counts, 1), Infinity);
     assert.throws(() => latencyQuantileBound(counts, 0), /q must be in \(0, 1\], got 0/);
+    // The summary carries the p99 bound: null with nothing counted.
+    const h = new LatencyBuckets();
+    assert.equal(h.summary().p99Ms, null);
+    for (let i = 0; i < 99; i++) h.record(3);
+    h.record(12_000);
+    assert.equal(h.summary().p99Ms, 5); // 99 of 100 at or under 5 ms
   });
 
   test("exported as a Prometheus histogram: cumulative buckets, +Inf, sum and count", () => {

@@ -303,14 +303,8 @@ const SCRIPT = `
   // The bucket bound under which 99 % of messages were scored (receipt to score sent).
   function latencyP99(l) {
     if (!l || l.count === 0) return "–";
-    var seen = 0;
-    for (var i = 0; i < l.counts.length; i++) {
-      seen += l.counts[i];
-      if (seen >= 0.99 * l.count) {
-        return i < l.boundsMs.length ? "≤ " + count(l.boundsMs[i]) + " ms" : "> " + count(l.boundsMs[i - 1]) + " ms";
-      }
-    }
-    return "–";
+    if (l.p99Ms === null) return "> " + count(l.boundsMs[l.boundsMs.length - 1]) + " ms";
+    return "≤ " + count(l.p99Ms) + " ms";
   }
   function tick() {
     if (!status) return;
