@@ -20,15 +20,15 @@ export {
   KitNET,
   type KitNETOptions,
   type KitNETPhase,
-} from "./core/kitnet.ts";
-export { MersenneTwister } from "./core/mersenne_twister.ts";
-export { isSupportedLinkType, LinkType } from "./core/link_type.ts";
-export { emptyPacketFields, PacketDecoder, type PacketFields } from "./core/packet_fields.ts";
+} from "./core/kitnet/mod.ts";
+export { MersenneTwister } from "./core/math/mod.ts";
+export { isSupportedLinkType, LinkType } from "./core/packets/mod.ts";
+export { emptyPacketFields, PacketDecoder, type PacketFields } from "./core/packets/mod.ts";
 export {
   DampedStreamTable,
   type DampedStreamTableOptions,
   type TableUsage,
-} from "./core/damped_stream_table.ts";
+} from "./core/packets/mod.ts";
 export {
   AfterImage,
   type AfterImageOptions,
@@ -37,16 +37,16 @@ export {
   DEFAULT_MAX_STREAMS,
   KITSUNE_LAMBDAS,
   kitsuneFeatureNames,
-} from "./core/afterimage.ts";
-export { Kitsune, type KitsuneOptions } from "./core/kitsune.ts";
-export { ScoreThreshold, type ScoreThresholdOptions } from "./core/score_threshold.ts";
-export { ConfigError } from "./core/config_reader.ts";
+} from "./core/packets/mod.ts";
+export { Kitsune, type KitsuneOptions } from "./core/packets/mod.ts";
+export { ScoreThreshold, type ScoreThresholdOptions } from "./core/thresholds/mod.ts";
+export { ConfigError } from "./core/gateway/mod.ts";
 export {
   GATEWAY_DEFAULTS,
   type GatewayConfig,
   type StreamConfig,
   validateGatewayConfig,
-} from "./core/gateway_config.ts";
+} from "./core/gateway/mod.ts";
 export {
   type AlertEvent,
   type DeviceSummary,
@@ -54,18 +54,18 @@ export {
   GatewayEngine,
   type GatewayOutput,
   type RestoreReport,
-} from "./core/gateway_engine.ts";
+} from "./core/gateway/mod.ts";
 export {
   type Attribution,
   DeviceDetector,
   type DevicePhase,
   type Verdict,
-} from "./core/device_detector.ts";
-export { deviceIdProblem, DeviceTopicPattern } from "./core/device_topic.ts";
-export { PayloadDecoder, REJECT_REASONS, type RejectReason } from "./core/payload_decoder.ts";
-export { DropOldestQueue } from "./core/drop_oldest_queue.ts";
-export { LruTable } from "./core/lru_table.ts";
-export { ScoreHistory, type ScorePoint } from "./core/score_history.ts";
+} from "./core/gateway/mod.ts";
+export { deviceIdProblem, DeviceTopicPattern } from "./core/gateway/mod.ts";
+export { PayloadDecoder, REJECT_REASONS, type RejectReason } from "./core/gateway/mod.ts";
+export { DropOldestQueue } from "./core/gateway/mod.ts";
+export { LruTable } from "./core/gateway/mod.ts";
+export { ScoreHistory, type ScorePoint } from "./core/gateway/mod.ts";
 export {
   DeepAutoencoder,
   type DeepAutoencoderOptions,
@@ -73,8 +73,8 @@ export {
   KDD99_TRAINING,
   NSL_KDD_TRAINING,
   PAPER_HIDDEN_LAYERS,
-} from "./core/deep_autoencoder.ts";
-export { type DenseLayerSpec, DenseNetwork, DenseWorkspace } from "./core/dense_network.ts";
+} from "./core/deep_ae/mod.ts";
+export { type DenseLayerSpec, DenseNetwork, DenseWorkspace } from "./core/deep_ae/mod.ts";
 export {
   type DenseTrainingOptions,
   type EarlyStopping,
@@ -83,16 +83,16 @@ export {
   rowMeanSquaredErrors,
   trainDense,
   type TrainingHistory,
-} from "./core/dense_trainer.ts";
-export { Adam, type AdamOptions } from "./core/adam.ts";
-export { type Activation, ACTIVATIONS } from "./core/activations.ts";
-export { ColumnScaler, type ScalingMethod } from "./core/column_scaler.ts";
+} from "./core/deep_ae/mod.ts";
+export { Adam, type AdamOptions } from "./core/deep_ae/mod.ts";
+export { type Activation, ACTIVATIONS } from "./core/deep_ae/mod.ts";
+export { ColumnScaler, type ScalingMethod } from "./core/deep_ae/mod.ts";
 export {
   type TabularColumn,
   TabularEncoder,
   type TabularRecord,
   type TabularValue,
-} from "./core/tabular_encoder.ts";
+} from "./core/deep_ae/mod.ts";
 export {
   confidenceBoundThreshold,
   type ErrorStatistics,
@@ -105,7 +105,7 @@ export {
   quantileThreshold,
   thresholdFor,
   type ThresholdRule,
-} from "./core/anomaly_thresholds.ts";
+} from "./core/thresholds/mod.ts";
 export {
   type BinaryLabel,
   type ClassificationReport,
@@ -115,4 +115,4 @@ export {
   prAuc,
   predictAtThreshold,
   rocAuc,
-} from "./core/metrics.ts";
+} from "./core/evaluation/mod.ts";

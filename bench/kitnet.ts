@@ -13,7 +13,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { KitNET } from "../mod.ts";
-import { MersenneTwister } from "../core/mersenne_twister.ts";
+import { MersenneTwister } from "../core/math/mod.ts";
 import { runtimeName } from "./runtime_name.ts";
 
 const { values } = parseArgs({

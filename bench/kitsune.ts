@@ -19,8 +19,8 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { readCaptureBatches } from "../adapters/pcap/read_capture.ts";
-import { KitnetPipeline } from "../adapters/pipeline/kitnet_pipeline.ts";
+import { readCaptureBatches } from "../adapters/files/mod.ts";
+import { KitnetPipeline } from "../adapters/pipeline/mod.ts";
 import { Kitsune } from "../mod.ts";
 import { runtimeName } from "./runtime_name.ts";
 

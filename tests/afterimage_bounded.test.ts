@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readCapture } from "../adapters/pcap/read_capture.ts";
+import { readCapture } from "../adapters/files/mod.ts";
 import {
   AfterImage,
   DampedStreamTable,

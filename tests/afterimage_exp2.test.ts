@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { exp2 } from "../core/exp2.ts";
-import { JoinedKeys } from "../core/joined_keys.ts";
+import { exp2 } from "../core/math/mod.ts";
+import { JoinedKeys } from "../core/packets/mod.ts";
 import { MersenneTwister } from "../mod.ts";
 
 describe("exp2, the decay factors' 2^x", () => {

@@ -1,8 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { createDashboardApp } from "../adapters/dashboard/app.ts";
-import { BearerToken } from "../adapters/dashboard/bearer_token.ts";
+import { createDashboardApp } from "../adapters/dashboard/mod.ts";
+import { BearerToken } from "../adapters/dashboard/mod.ts";
 import { checkHistogram, parsePrometheusText } from "./support/prometheus_text.ts";
 import {
   CountingView,

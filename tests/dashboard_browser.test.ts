@@ -7,9 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { ensureSystemPackages } from "../scripts/ensure_system_packages.mjs";
-import { DEMO_STEP_SECONDS, demoFaultTiming } from "../adapters/demo/demo_config.ts";
-import { FaultSchedule } from "../adapters/demo/fault_schedule.ts";
-import { sensorProfile } from "../adapters/demo/sensor_profiles.ts";
+import { DEMO_STEP_SECONDS, demoFaultTiming } from "../adapters/demo/mod.ts";
+import { FaultSchedule } from "../adapters/demo/mod.ts";
+import { sensorProfile } from "../adapters/demo/mod.ts";
 import { startDemoProcess } from "./support/demo_process.ts";
 import { ROOT } from "./support/shared.ts";
 

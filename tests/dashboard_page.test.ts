@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { ensureSystemPackages } from "../scripts/ensure_system_packages.mjs";
-import { startDashboard } from "../adapters/dashboard/serve.ts";
-import { LATENCY_BOUNDS_MS, latencyQuantileBound } from "../core/latency_buckets.ts";
+import { startDashboard } from "../adapters/dashboard/mod.ts";
+import { LATENCY_BOUNDS_MS, latencyQuantileBound } from "../core/gateway/mod.ts";
 import { OfflineGateway, XSS_DEVICE, XSS_FIELD } from "./support/dashboard_fixtures.ts";
 
 const TOKEN = "s3cret-token-0123456789";

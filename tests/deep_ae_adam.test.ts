@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Adam } from "../core/adam.ts";
+import { Adam } from "../core/deep_ae/mod.ts";
 
 test("Adam's first two steps follow Keras's update rule, computed by hand", () => {
   const p = Float64Array.of(1, -2);

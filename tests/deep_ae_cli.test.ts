@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DeepAutoencoder } from "../core/deep_autoencoder.ts";
+import { DeepAutoencoder } from "../core/deep_ae/mod.ts";
 import { runCli } from "./support/run_cli.ts";
 import { readSharedText, sharedPath } from "./support/shared.ts";
 

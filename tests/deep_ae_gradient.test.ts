@@ -1,21 +1,16 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type DenseLayerSpec, DenseNetwork } from "../core/dense_network.ts";
-import { rowMeanSquaredErrors, trainDense } from "../core/dense_trainer.ts";
+import { type DenseLayerSpec, DenseNetwork } from "../core/deep_ae/mod.ts";
+import { rowMeanSquaredErrors, trainDense } from "../core/deep_ae/mod.ts";
 import {
   MATMUL_USES_SIMD,
   matmulTransposed,
   matmulTransposedScalar,
   transpose,
-} from "../core/matrix_kernels.ts";
-import { matmulTransposedSimd } from "../core/simd_matmul.ts";
-import { MersenneTwister } from "../core/mersenne_twister.ts";
-import {
-  portableExp,
-  portableExpm1,
-  portableSigmoid,
-  portableTanh,
-} from "../core/portable_math.ts";
+} from "../core/math/mod.ts";
+import { matmulTransposedSimd } from "../core/math/mod.ts";
+import { MersenneTwister } from "../core/math/mod.ts";
+import { portableExp, portableExpm1, portableSigmoid, portableTanh } from "../core/math/mod.ts";
 
 function randomMatrix(rng: MersenneTwister, length: number): Float64Array {
   const out = new Float64Array(length);

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runKddExperiment } from "../adapters/kdd_experiment.ts";
-import { KDD_COLUMNS, loadKdd } from "../adapters/kdd_records.ts";
-import { crc32 } from "../core/crc32.ts";
+import { runKddExperiment } from "../adapters/kdd/mod.ts";
+import { KDD_COLUMNS, loadKdd } from "../adapters/kdd/mod.ts";
+import { crc32 } from "../core/codec/mod.ts";
 import { readSharedText, sharedPath } from "./support/shared.ts";
 
 const NSL_TRAIN = sharedPath("datasets/nsl-kdd/KDDTrain+_20Percent.txt.gz");

@@ -1,8 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DeepAutoencoder, PAPER_HIDDEN_LAYERS } from "../core/deep_autoencoder.ts";
-import { MersenneTwister } from "../core/mersenne_twister.ts";
-import { type TabularColumn, TabularEncoder } from "../core/tabular_encoder.ts";
+import { DeepAutoencoder, PAPER_HIDDEN_LAYERS } from "../core/deep_ae/mod.ts";
+import { MersenneTwister } from "../core/math/mod.ts";
+import { type TabularColumn, TabularEncoder } from "../core/deep_ae/mod.ts";
 
 const columns: TabularColumn[] = [
   { name: "a", kind: "numeric" },

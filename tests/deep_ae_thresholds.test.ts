@@ -10,7 +10,7 @@ import {
   parseThresholdRule,
   quantileThreshold,
   thresholdFor,
-} from "../core/anomaly_thresholds.ts";
+} from "../core/thresholds/mod.ts";
 
 const close = (actual: number, expected: number, what: string) =>
   assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} vs ${expected}`);

@@ -1,16 +1,16 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type AlertEvent, GatewayEngine } from "../core/gateway_engine.ts";
+import { type AlertEvent, GatewayEngine } from "../core/gateway/mod.ts";
 import {
   DEMO_LEARNING_STEPS,
   DEMO_STEP_SECONDS,
   demoFaultTiming,
   demoGatewayConfig,
   telemetryTopic,
-} from "../adapters/demo/demo_config.ts";
-import { FAULT_KINDS, type FaultKind } from "../adapters/demo/sensor_node.ts";
-import { type FaultEvent, SimulatedPlant } from "../adapters/demo/simulated_plant.ts";
-import type { FaultWindow } from "../adapters/demo/fault_schedule.ts";
+} from "../adapters/demo/mod.ts";
+import { FAULT_KINDS, type FaultKind } from "../adapters/demo/mod.ts";
+import { type FaultEvent, SimulatedPlant } from "../adapters/demo/mod.ts";
+import type { FaultWindow } from "../adapters/demo/mod.ts";
 
 /** Alerts of one run of the plant through the gateway engine, keyed by the step they came at. */
 interface EngineRun {

@@ -4,11 +4,11 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { startDemo } from "../adapters/demo/demo_session.ts";
-import { DEMO_STEP_SECONDS } from "../adapters/demo/demo_config.ts";
-import { demoStatusLine } from "../adapters/demo/status_line.ts";
-import type { DeviceSummary } from "../core/gateway_engine.ts";
-import type { GatewayStatus } from "../adapters/gateway/gateway_runner.ts";
+import { startDemo } from "../adapters/demo/mod.ts";
+import { DEMO_STEP_SECONDS } from "../adapters/demo/mod.ts";
+import { demoStatusLine } from "../adapters/demo/mod.ts";
+import type { DeviceSummary } from "../core/gateway/mod.ts";
+import type { GatewayStatus } from "../adapters/gateway/mod.ts";
 
 /** Readings per second per node: fast, so that the detectors learn in seconds. */
 const STEPS_PER_SECOND = 300;

@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { validateGatewayConfig } from "../core/gateway_config.ts";
-import { GatewayEngine } from "../core/gateway_engine.ts";
-import { GatewayRunner } from "../adapters/gateway/gateway_runner.ts";
-import { SnapshotStore } from "../adapters/gateway/snapshot_store.ts";
+import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { GatewayEngine } from "../core/gateway/mod.ts";
+import { GatewayRunner } from "../adapters/gateway/mod.ts";
+import { SnapshotStore } from "../adapters/files/mod.ts";
 import { SensorSignal, SMALL_LEARNING, smallConfig } from "./support/gateway_fixtures.ts";
 
 const TOPIC = "sensors/pump/telemetry";

@@ -12,9 +12,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { GatewayEngine } from "../core/gateway_engine.ts";
-import { validateGatewayConfig } from "../core/gateway_config.ts";
-import { SnapshotStore } from "../adapters/gateway/snapshot_store.ts";
+import { GatewayEngine } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { SnapshotStore } from "../adapters/files/mod.ts";
 import { CLI, runtimeCommand } from "./support/run_cli.ts";
 import { ROOT } from "./support/shared.ts";
 import { startBroker } from "./support/mqtt_broker.ts";

@@ -11,10 +11,10 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { GatewayEngine } from "../core/gateway_engine.ts";
-import { validateGatewayConfig } from "../core/gateway_config.ts";
-import { createDashboardApp } from "../adapters/dashboard/app.ts";
-import { type GatewayEvent, GatewayRunner } from "../adapters/gateway/gateway_runner.ts";
+import { GatewayEngine } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { createDashboardApp } from "../adapters/dashboard/mod.ts";
+import { type GatewayEvent, GatewayRunner } from "../adapters/gateway/mod.ts";
 import { startBroker } from "./support/mqtt_broker.ts";
 import { fillDisk, mountTmpfs, temporaryFiles, TEST_TIMEOUT_MS, until } from "./support/faults.ts";
 import {

@@ -9,10 +9,10 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { validateGatewayConfig } from "../core/gateway_config.ts";
-import { GatewayRunner } from "../adapters/gateway/gateway_runner.ts";
-import { PACKET_BATCH_BYTES } from "../adapters/gateway/publish_packets.ts";
-import { SEND_BUFFER_LIMIT } from "../adapters/gateway/mqtt_link.ts";
+import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { GatewayRunner } from "../adapters/gateway/mod.ts";
+import { PACKET_BATCH_BYTES } from "../adapters/mqtt/mod.ts";
+import { SEND_BUFFER_LIMIT } from "../adapters/mqtt/mod.ts";
 import { startMosquitto } from "./support/mosquitto.ts";
 import { SensorSignal, smallConfig } from "./support/gateway_fixtures.ts";
 

@@ -1,9 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DropOldestQueue } from "../core/drop_oldest_queue.ts";
-import { type AlertEvent, GatewayEngine } from "../core/gateway_engine.ts";
-import { validateGatewayConfig } from "../core/gateway_config.ts";
-import { ScoreHistory } from "../core/score_history.ts";
+import { DropOldestQueue } from "../core/gateway/mod.ts";
+import { type AlertEvent, GatewayEngine } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { ScoreHistory } from "../core/gateway/mod.ts";
 import {
   faultPayload,
   SensorSignal,

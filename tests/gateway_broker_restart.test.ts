@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { validateGatewayConfig } from "../core/gateway_config.ts";
-import { GatewayRunner } from "../adapters/gateway/gateway_runner.ts";
+import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { GatewayRunner } from "../adapters/gateway/mod.ts";
 import { startMosquitto } from "./support/mosquitto.ts";
 import {
   faultPayload,

@@ -1,8 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError } from "../core/config_reader.ts";
-import { SENSOR_LAMBDAS } from "../core/damped_features.ts";
-import { GATEWAY_DEFAULTS, validateGatewayConfig } from "../core/gateway_config.ts";
+import { ConfigError } from "../core/gateway/mod.ts";
+import { SENSOR_LAMBDAS } from "../core/gateway/mod.ts";
+import { GATEWAY_DEFAULTS, validateGatewayConfig } from "../core/gateway/mod.ts";
 import { smallConfig } from "./support/gateway_fixtures.ts";
 
 /** The problems a configuration is refused with. */

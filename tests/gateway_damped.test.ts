@@ -5,10 +5,10 @@ import {
   dampedFeatureNames,
   DampedFeatures,
   SENSOR_LAMBDAS,
-} from "../core/damped_features.ts";
-import { validateGatewayConfig } from "../core/gateway_config.ts";
-import { GatewayEngine } from "../core/gateway_engine.ts";
-import { MersenneTwister } from "../core/mersenne_twister.ts";
+} from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { GatewayEngine } from "../core/gateway/mod.ts";
+import { MersenneTwister } from "../core/math/mod.ts";
 import {
   faultPayload,
   SensorSignal,

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { deviceIdProblem, DeviceTopicPattern } from "../core/device_topic.ts";
-import { PayloadDecoder } from "../core/payload_decoder.ts";
+import { deviceIdProblem, DeviceTopicPattern } from "../core/gateway/mod.ts";
+import { PayloadDecoder } from "../core/gateway/mod.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

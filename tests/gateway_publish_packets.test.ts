@@ -5,11 +5,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import mqtt from "mqtt";
-import {
-  PACKET_BATCH_BYTES,
-  PublishPacketBatch,
-  utf8Length,
-} from "../adapters/gateway/publish_packets.ts";
+import { PACKET_BATCH_BYTES, PublishPacketBatch, utf8Length } from "../adapters/mqtt/mod.ts";
 import { startBroker } from "./support/mqtt_broker.ts";
 import { startMosquitto } from "./support/mosquitto.ts";
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { SnapshotStore } from "../adapters/gateway/snapshot_store.ts";
+import { SnapshotStore } from "../adapters/files/mod.ts";
 import { CLI, runCli, runtimeCommand } from "./support/run_cli.ts";
 import { ROOT } from "./support/shared.ts";
 import { startBroker, type TestBroker } from "./support/mqtt_broker.ts";

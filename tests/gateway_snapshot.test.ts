@@ -1,9 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { SAVED_HISTORY_POINTS } from "../core/device_detector.ts";
-import { GatewayEngine } from "../core/gateway_engine.ts";
-import { seal, unseal } from "../core/sealed_state.ts";
-import { validateGatewayConfig } from "../core/gateway_config.ts";
+import { SAVED_HISTORY_POINTS } from "../core/gateway/mod.ts";
+import { GatewayEngine } from "../core/gateway/mod.ts";
+import { seal, unseal } from "../core/codec/mod.ts";
+import { validateGatewayConfig } from "../core/gateway/mod.ts";
 import {
   faultPayload,
   SensorSignal,

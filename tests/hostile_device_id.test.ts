@@ -8,9 +8,9 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { posix, win32 } from "node:path";
 import fc from "fast-check";
-import { deviceIdProblem, DeviceTopicPattern, MAX_DEVICE_ID_LENGTH } from "../core/device_topic.ts";
-import { GatewayEngine } from "../core/gateway_engine.ts";
-import { validateGatewayConfig } from "../core/gateway_config.ts";
+import { deviceIdProblem, DeviceTopicPattern, MAX_DEVICE_ID_LENGTH } from "../core/gateway/mod.ts";
+import { GatewayEngine } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../core/gateway/mod.ts";
 import { checkProperty, PROPERTY_TEST } from "./support/hostile.ts";
 import { smallConfig } from "./support/gateway_fixtures.ts";
 

@@ -11,17 +11,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { SnapshotStore } from "../adapters/gateway/snapshot_store.ts";
-import { ByteWriter } from "../core/byte_codec.ts";
-import { DampedFeatures } from "../core/damped_features.ts";
-import { DeepAutoencoder } from "../core/deep_autoencoder.ts";
-import { deviceIdProblem } from "../core/device_topic.ts";
-import { GatewayEngine } from "../core/gateway_engine.ts";
-import { type GatewayConfig, validateGatewayConfig } from "../core/gateway_config.ts";
-import { KitNET } from "../core/kitnet.ts";
-import { MersenneTwister } from "../core/mersenne_twister.ts";
-import { seal, unseal } from "../core/sealed_state.ts";
-import { type TabularColumn, TabularEncoder } from "../core/tabular_encoder.ts";
+import { SnapshotStore } from "../adapters/files/mod.ts";
+import { ByteWriter } from "../core/codec/mod.ts";
+import { DampedFeatures } from "../core/gateway/mod.ts";
+import { DeepAutoencoder } from "../core/deep_ae/mod.ts";
+import { deviceIdProblem } from "../core/gateway/mod.ts";
+import { GatewayEngine } from "../core/gateway/mod.ts";
+import { type GatewayConfig, validateGatewayConfig } from "../core/gateway/mod.ts";
+import { KitNET } from "../core/kitnet/mod.ts";
+import { MersenneTwister } from "../core/math/mod.ts";
+import { seal, unseal } from "../core/codec/mod.ts";
+import { type TabularColumn, TabularEncoder } from "../core/deep_ae/mod.ts";
 import {
   type ByteMutation,
   byteMutations,

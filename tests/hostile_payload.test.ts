@@ -7,15 +7,15 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type GatewayCounters, GatewayEngine, type GatewayOutput } from "../core/gateway_engine.ts";
-import { type GatewayConfig, validateGatewayConfig } from "../core/gateway_config.ts";
-import { DeepAutoencoder } from "../core/deep_autoencoder.ts";
+import { type GatewayCounters, GatewayEngine, type GatewayOutput } from "../core/gateway/mod.ts";
+import { type GatewayConfig, validateGatewayConfig } from "../core/gateway/mod.ts";
+import { DeepAutoencoder } from "../core/deep_ae/mod.ts";
 import {
   MAX_FEATURE_MAGNITUDE,
   PayloadDecoder,
   REJECT_REASONS,
   type RejectReason,
-} from "../core/payload_decoder.ts";
+} from "../core/gateway/mod.ts";
 import { checkProperty, PROPERTY_TEST } from "./support/hostile.ts";
 
 const encoder = new TextEncoder();

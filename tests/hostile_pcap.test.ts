@@ -10,10 +10,10 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
-import { readCaptureBatches } from "../adapters/pcap/read_capture.ts";
-import { CaptureFormatError } from "../adapters/pcap/capture_record.ts";
-import { Kitsune } from "../core/kitsune.ts";
-import { isSupportedLinkType } from "../core/link_type.ts";
+import { readCaptureBatches } from "../adapters/files/mod.ts";
+import { CaptureFormatError } from "../core/packets/mod.ts";
+import { Kitsune } from "../core/packets/mod.ts";
+import { isSupportedLinkType } from "../core/packets/mod.ts";
 import { byteMutations, checkAsyncProperty, mutate, PROPERTY_TEST } from "./support/hostile.ts";
 import {
   chunksOf,

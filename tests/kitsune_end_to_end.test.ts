@@ -1,8 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readCaptureBatches } from "../adapters/pcap/read_capture.ts";
-import { rocAuc } from "../core/metrics.ts";
-import { fitLogNormal, logNormalThreshold } from "../core/lognormal_threshold.ts";
+import { readCaptureBatches } from "../adapters/files/mod.ts";
+import { rocAuc } from "../core/evaluation/mod.ts";
+import { fitLogNormal, logNormalThreshold } from "../core/thresholds/mod.ts";
 import { Kitsune, ScoreThreshold } from "../mod.ts";
 import { readKitNETVector, sharedPath } from "./support/shared.ts";
 

@@ -1,8 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { AutoencoderLayer } from "../core/autoencoder_layer.ts";
-import { autoencoderKernelAvailable, KernelHeap } from "../core/autoencoder_kernel.ts";
-import { exp2 } from "../core/exp2.ts";
+import { AutoencoderLayer } from "../core/kitnet/mod.ts";
+import { autoencoderKernelAvailable, KernelHeap } from "../core/kitnet/mod.ts";
+import { exp2 } from "../core/math/mod.ts";
 import { DampedStreamTable, KitNET, MersenneTwister } from "../mod.ts";
 import { readKitNETVector, readSharedMatrix } from "./support/shared.ts";
 

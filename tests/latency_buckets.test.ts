@@ -1,11 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  LATENCY_BOUNDS_MS,
-  LatencyBuckets,
-  latencyQuantileBound,
-} from "../core/latency_buckets.ts";
-import { PrometheusText } from "../adapters/dashboard/prometheus_text.ts";
+import { LATENCY_BOUNDS_MS, LatencyBuckets, latencyQuantileBound } from "../core/gateway/mod.ts";
+import { PrometheusText } from "../adapters/dashboard/mod.ts";
 import { checkHistogram, parsePrometheusText } from "./support/prometheus_text.ts";
 
 describe("LatencyBuckets", () => {

@@ -9,11 +9,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { DeepAutoencoder } from "../core/deep_autoencoder.ts";
-import { GatewayEngine } from "../core/gateway_engine.ts";
-import { validateGatewayConfig } from "../core/gateway_config.ts";
-import { KitNET } from "../core/kitnet.ts";
-import { MersenneTwister } from "../core/mersenne_twister.ts";
+import { DeepAutoencoder } from "../core/deep_ae/mod.ts";
+import { GatewayEngine } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { KitNET } from "../core/kitnet/mod.ts";
+import { MersenneTwister } from "../core/math/mod.ts";
 import {
   AFTER_SNAPSHOT,
   BEFORE_SNAPSHOT,
@@ -22,7 +22,7 @@ import {
   reading,
 } from "./fixtures/legacy/legacy_stream.ts";
 
-const dir = new URL("./fixtures/legacy/", import.meta.url);
+const dir = new URL("./fixtures/legacy", import.meta.url);
 const bytesOf = (name: string) => new Uint8Array(readFileSync(new URL(name, dir)));
 const jsonOf = (name: string) => JSON.parse(readFileSync(new URL(name, dir), "utf8"));
 

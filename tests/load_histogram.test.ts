@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { LatencyHistogram } from "../bench/load/latency_histogram.ts";
 import { SendLog } from "../bench/load/send_log.ts";
-import { MersenneTwister } from "../core/mersenne_twister.ts";
+import { MersenneTwister } from "../core/math/mod.ts";
 
 describe("LatencyHistogram", () => {
   test("percentiles of a wide sample are within 1.6 % above the exact ones, never below", () => {

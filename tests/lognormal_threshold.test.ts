@@ -1,12 +1,12 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { erfc, normalQuantile, normalSurvival } from "../core/normal_distribution.ts";
+import { erfc, normalQuantile, normalSurvival } from "../core/math/mod.ts";
 import {
   fitLogNormal,
   LogNormalCalibrator,
   logNormalTailProbability,
   logNormalThreshold,
-} from "../core/lognormal_threshold.ts";
+} from "../core/thresholds/mod.ts";
 
 function close(actual: number, expected: number, relative: number, what: string) {
   assert.ok(

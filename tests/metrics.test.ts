@@ -6,7 +6,7 @@ import {
   prAuc,
   predictAtThreshold,
   rocAuc,
-} from "../core/metrics.ts";
+} from "../core/evaluation/mod.ts";
 
 const close = (actual: number, expected: number, what: string) =>
   assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} vs ${expected}`);

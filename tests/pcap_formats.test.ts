@@ -1,9 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { CaptureParser } from "../adapters/pcap/capture_parser.ts";
-import { CaptureFormatError, type CaptureRecord } from "../adapters/pcap/capture_record.ts";
-import { readCapture, readCaptureBatches } from "../adapters/pcap/read_capture.ts";
+import { CaptureParser } from "../core/packets/mod.ts";
+import { CaptureFormatError, type CaptureRecord } from "../core/packets/mod.ts";
+import { readCapture, readCaptureBatches } from "../adapters/files/mod.ts";
 import {
   chunksOf,
   classicPcap,

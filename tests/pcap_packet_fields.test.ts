@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { emptyPacketFields, LinkType, PacketDecoder, type PacketFields } from "../mod.ts";
-import { ipv6Text } from "../core/address_text.ts";
+import { ipv6Text } from "../core/packets/mod.ts";
 
 const SRC_MAC = [0x02, 0x00, 0x00, 0x00, 0x00, 0x0a];
 const DST_MAC = [0x02, 0x00, 0x00, 0x00, 0x00, 0x0b];

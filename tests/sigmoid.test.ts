@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { exp, sigmoid } from "../core/sigmoid.ts";
-import { MersenneTwister } from "../core/mersenne_twister.ts";
+import { exp, sigmoid } from "../core/math/mod.ts";
+import { MersenneTwister } from "../core/math/mod.ts";
 
 const ULP = 2 ** -52;
 

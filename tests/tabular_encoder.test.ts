@@ -1,8 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ByteReader, ByteWriter } from "../core/byte_codec.ts";
-import { ColumnScaler } from "../core/column_scaler.ts";
-import { type TabularColumn, TabularEncoder } from "../core/tabular_encoder.ts";
+import { ByteReader, ByteWriter } from "../core/codec/mod.ts";
+import { ColumnScaler } from "../core/deep_ae/mod.ts";
+import { type TabularColumn, TabularEncoder } from "../core/deep_ae/mod.ts";
 
 const columns: TabularColumn[] = [
   { name: "bytes", kind: "numeric" },

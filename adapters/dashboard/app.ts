@@ -9,8 +9,8 @@
 
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { describeValue } from "../../core/config_reader.ts";
-import type { GatewayEvent, GatewayView } from "../gateway/gateway_runner.ts";
+import { describeValue } from "../../core/gateway/mod.ts";
+import type { GatewayEvent, GatewayView } from "../gateway/mod.ts";
 import { BearerToken } from "./bearer_token.ts";
 import { EventStream } from "./event_stream.ts";
 import { type DashboardCounters, gatewayMetrics } from "./gateway_metrics.ts";

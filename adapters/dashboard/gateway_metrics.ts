@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { DevicePhase } from "../../core/device_detector.ts";
-import type { GatewayView } from "../gateway/gateway_runner.ts";
+import type { DevicePhase } from "../../core/gateway/mod.ts";
+import type { GatewayView } from "../gateway/mod.ts";
 import { PrometheusText } from "./prometheus_text.ts";
 
 /** The dashboard's own counters, exported next to the gateway's. */

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { GATEWAY_DEFAULTS } from "../../core/gateway_config.ts";
-import type { GatewayView } from "../gateway/gateway_runner.ts";
+import { GATEWAY_DEFAULTS } from "../../core/gateway/mod.ts";
+import type { GatewayView } from "../gateway/mod.ts";
 import { createDashboardApp, type DashboardOptions } from "./app.ts";
 
 /** Where and how to serve the dashboard. */

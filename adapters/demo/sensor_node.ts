@@ -5,7 +5,7 @@
  * @module
  */
 
-import { MersenneTwister } from "../../core/mersenne_twister.ts";
+import { MersenneTwister } from "../../core/math/mod.ts";
 import type { SensorProfile, Telemetry } from "./sensor_profiles.ts";
 
 /** The faults the demo injects. */

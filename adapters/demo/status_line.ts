@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { DeviceSummary } from "../../core/gateway_engine.ts";
-import type { GatewayStatus } from "../gateway/gateway_runner.ts";
+import type { DeviceSummary } from "../../core/gateway/mod.ts";
+import type { GatewayStatus } from "../gateway/mod.ts";
 import type { FaultKind } from "./sensor_node.ts";
 
 /** What the demo adds to the gateway's own status. */

@@ -5,20 +5,20 @@
  * @module
  */
 
-import type { DevicePhase } from "../../core/device_detector.ts";
-import type { GatewayConfig } from "../../core/gateway_config.ts";
+import type { DevicePhase } from "../../core/gateway/mod.ts";
+import type { GatewayConfig } from "../../core/gateway/mod.ts";
 import {
   type AlertEvent,
   type DeviceSummary,
   type GatewayCounters,
   GatewayEngine,
-} from "../../core/gateway_engine.ts";
-import { LatencyBuckets, type LatencySummary } from "../../core/latency_buckets.ts";
-import type { ScorePoint } from "../../core/score_history.ts";
-import { VERSION } from "../version.ts";
-import { readModelFiles } from "./model_files.ts";
-import { MqttLink, type MqttLinkStats } from "./mqtt_link.ts";
-import { SnapshotStore } from "./snapshot_store.ts";
+} from "../../core/gateway/mod.ts";
+import { LatencyBuckets, type LatencySummary } from "../../core/gateway/mod.ts";
+import type { ScorePoint } from "../../core/gateway/mod.ts";
+import { VERSION } from "../cli/mod.ts";
+import { readModelFiles } from "../files/mod.ts";
+import { MqttLink, type MqttLinkStats } from "../mqtt/mod.ts";
+import { SnapshotStore } from "../files/mod.ts";
 
 /** Messages processed per turn of the event loop, so MQTT I/O keeps flowing under load. */
 const DRAIN_BATCH = 512;

@@ -10,7 +10,7 @@
  */
 
 import { Worker } from "node:worker_threads";
-import type { KitNETOptions } from "../../core/kitnet.ts";
+import type { KitNETOptions } from "../../core/kitnet/mod.ts";
 import type { FromWorker, ModelSummary, ToWorker, WorkerSetup } from "./protocol.ts";
 import { ScoreBatch } from "./score_batch.ts";
 

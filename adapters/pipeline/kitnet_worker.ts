@@ -6,7 +6,7 @@
  */
 
 import { parentPort, workerData } from "node:worker_threads";
-import { KitNET } from "../../core/kitnet.ts";
+import { KitNET } from "../../core/kitnet/mod.ts";
 import type { FromWorker, ToWorker, WorkerSetup } from "./protocol.ts";
 import { PHASES, ScoreBatch } from "./score_batch.ts";
 

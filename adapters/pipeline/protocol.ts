@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { KitNETOptions, KitNETPhase } from "../../core/kitnet.ts";
+import type { KitNETOptions, KitNETPhase } from "../../core/kitnet/mod.ts";
 
 /** What the worker is started with (its `workerData`). */
 export interface WorkerSetup {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { KitNETPhase } from "../../core/kitnet.ts";
+import type { KitNETPhase } from "../../core/kitnet/mod.ts";
 
 /** KitNET phases as the batch stores them. */
 export const PHASES: readonly KitNETPhase[] = ["mapping", "training", "executing"];

@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CLI, runtimeCommand } from "../../tests/support/run_cli.ts";
 import { ROOT } from "../../tests/support/shared.ts";
-import type { GatewayStatus } from "../../adapters/gateway/gateway_runner.ts";
+import type { GatewayStatus } from "../../adapters/gateway/mod.ts";
 
 /** Most log characters kept (the newest), so a long soak cannot grow the bench's memory. */
 const LOG_CAPACITY = 1 << 16;

@@ -10,9 +10,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import type { DeviceSummary } from "../../core/gateway_engine.ts";
-import { latencyQuantileBound } from "../../core/latency_buckets.ts";
-import type { GatewayStatus } from "../../adapters/gateway/gateway_runner.ts";
+import type { DeviceSummary } from "../../core/gateway/mod.ts";
+import { latencyQuantileBound } from "../../core/gateway/mod.ts";
+import type { GatewayStatus } from "../../adapters/gateway/mod.ts";
 import { type MosquittoBroker, startMosquitto } from "../../tests/support/mosquitto.ts";
 import { type GatewayChild, startGatewayChild } from "./gateway_child.ts";
 import {

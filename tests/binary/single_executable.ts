@@ -26,7 +26,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureSystemPackages } from "../../scripts/ensure_system_packages.mjs";
-import { VERSION } from "../../adapters/version.ts";
+import { VERSION } from "../../adapters/cli/mod.ts";
 import { CLI, parseScoreCsv, runtimeCommand } from "../support/run_cli.ts";
 import { ROOT } from "../support/shared.ts";
 
@@ -185,7 +185,7 @@ describe("single executables (bun build --compile, x86-64 and arm64 under qemu)"
       "--out",
       sourceOut,
     ]);
-    assertSucceeded(source, "adapters/cli.ts score");
+    assertSucceeded(source, "adapters/cli/main.ts score");
     assert.equal(x64Scores, readFileSync(sourceOut, "utf8"));
     t.diagnostic(`x86-64 score of ${SAMPLE_ROWS} rows: ${scored.seconds.toFixed(1)} s`);
   });

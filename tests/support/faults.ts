@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readdirSync, rmdirSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isTemporaryName } from "../../adapters/atomic_file.ts";
+import { isTemporaryName } from "../../adapters/files/mod.ts";
 
 /**
  * Time limit of a fault test that runs a broker or child processes: generous, because the

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { MersenneTwister } from "../../core/mersenne_twister.ts";
+import { MersenneTwister } from "../../core/math/mod.ts";
 
 /** A one-stream configuration (JSON, before validation) whose devices learn in ~300 messages. */
 export function smallConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {

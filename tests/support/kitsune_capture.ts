@@ -4,9 +4,9 @@
  * @module
  */
 
-import { readCaptureBatches } from "../../adapters/pcap/read_capture.ts";
-import type { CaptureSource } from "../../adapters/pcap/read_capture.ts";
-import { Kitsune, type KitsuneOptions } from "../../core/kitsune.ts";
+import { readCaptureBatches } from "../../adapters/files/mod.ts";
+import type { CaptureSource } from "../../adapters/files/mod.ts";
+import { Kitsune, type KitsuneOptions } from "../../core/packets/mod.ts";
 
 /** Every packet's feature vector (copies) of the capture at `source`, from `kitsune`. */
 export async function captureFeatures(

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { unseal } from "../../core/sealed_state.ts";
+import { unseal } from "../../core/codec/mod.ts";
 
 /** Little-endian reads over a byte array. */
 class Walker {

@@ -10,7 +10,7 @@ import process from "node:process";
 import { ROOT } from "./shared.ts";
 
 /** The CLI's entry file. */
-export const CLI = join(ROOT, "adapters", "cli.ts");
+export const CLI = join(ROOT, "adapters", "cli", "main.ts");
 
 /** The runtime executable and the arguments that run a TypeScript file with it. */
 export function runtimeCommand(script: string): [string, string[]] {

@@ -9,7 +9,7 @@
  */
 
 import process from "node:process";
-import { SnapshotStore } from "../../adapters/gateway/snapshot_store.ts";
+import { SnapshotStore } from "../../adapters/files/mod.ts";
 
 const [dir, count, keep, bytes] = process.argv.slice(2);
 const store = new SnapshotStore(dir, Number(keep));

@@ -1,0 +1,283 @@
+/**
+ * `foxtail pcap`: Kitsune on a packet capture — pcap or pcapng from a file or standard input,
+ * per-packet AfterImage features and KitNET anomaly scores out.
+ *
+ * @module
+ */
+
+import { availableParallelism } from "node:os";
+import { readCaptureBatches } from "../../files/mod.ts";
+import { kitsuneFeatureNames } from "../../../core/packets/mod.ts";
+import { Kitsune, type KitsuneOptions } from "../../../core/packets/mod.ts";
+import type { KitNETPhase } from "../../../core/kitnet/mod.ts";
+import { type Command, integerFlag, parseCommandArgs, stringFlag, UsageError } from "../command.ts";
+import type { ScoreThreshold } from "../../../core/thresholds/mod.ts";
+import { LineWriter } from "../../files/mod.ts";
+import { KitnetPipeline, PipelineRowError } from "../../pipeline/mod.ts";
+import type { ModelSummary } from "../../pipeline/mod.ts";
+import { PHASES } from "../../pipeline/mod.ts";
+import {
+  reportedPhase,
+  THRESHOLD_HELP,
+  THRESHOLD_OPTIONS,
+  thresholdFromFlags,
+  thresholdSummary,
+} from "../threshold_flags.ts";
+import { TimelineRecorder } from "../../plot/mod.ts";
+import { formatSeconds, ProgressLine } from "../terminal_progress.ts";
+
+const HELP = `foxtail pcap FILE|- [options]
+
+Runs Kitsune on a packet capture: FILE is pcap or pcapng (- for standard input, e.g.
+"tcpdump -w - | foxtail pcap -"), read chunk by chunk. Link types: Ethernet, Linux cooked
+v1/v2, raw IPv4/IPv6. Each packet becomes 100 damped statistics (AfterImage), scored by KitNET.
+Writes "index,score" rows, one per packet in order (0 while learning), to --out or, without it,
+to standard output. Progress (on a terminal) and a summary go to standard error.
+
+Model:
+  --max-ae N            most features per autoencoder (default 10)
+  --fm-grace N          packets that learn the feature map (default: --ad-grace)
+  --ad-grace N          packets that train the autoencoders (default 10000)
+
+Feature tables (least recently used streams are evicted beyond these, and counted):
+  --max-streams N       streams per table (default 20000)
+  --max-pairs N         stream pairs per table (default 40000)
+
+Input and output:
+  --out FILE            write index,score here instead of standard output
+  --features-out FILE   write the 100 features of every packet as CSV (header of names)
+  --plot FILE.svg       draw the score timeline (log axis, learning phases shaded)
+  --limit N             stop after N packets
+
+Speed:
+  --threads 1|2         2: KitNET scores on a second thread while the next packets' features
+                        are computed (the same scores, faster on two cores or more); default 2
+                        when more than one CPU is available, else 1
+
+${THRESHOLD_HELP}
+
+  -h, --help            this help`;
+
+const OPTIONS = {
+  "max-ae": { type: "string" },
+  "fm-grace": { type: "string" },
+  "ad-grace": { type: "string" },
+  "max-streams": { type: "string" },
+  "max-pairs": { type: "string" },
+  "out": { type: "string" },
+  "features-out": { type: "string" },
+  "plot": { type: "string" },
+  "limit": { type: "string" },
+  "threads": { type: "string" },
+  ...THRESHOLD_OPTIONS,
+} as const;
+
+function kitsuneOptions(values: Record<string, string | boolean | undefined>): KitsuneOptions {
+  return {
+    maxAutoencoderSize: integerFlag(values, "max-ae", 10),
+    fmGracePeriod: integerFlag(values, "fm-grace", undefined, 0),
+    adGracePeriod: integerFlag(values, "ad-grace", 10000, 1),
+    maxStreams: integerFlag(values, "max-streams", undefined, 2),
+    maxPairs: integerFlag(values, "max-pairs", undefined, 1),
+    webAssembly: true, // one KitNET on the hot path: the fast kernel
+  };
+}
+
+/** `--threads`: 1 or 2, and whether it was asked for (rather than chosen from the CPU count). */
+function threadsFlag(values: Record<string, string | boolean | undefined>) {
+  const raw = values.threads;
+  if (raw === undefined) return { threads: availableParallelism() > 1 ? 2 : 1, asked: false };
+  if (raw !== "1" && raw !== "2") {
+    throw new UsageError(`--threads must be 1 or 2, got ${JSON.stringify(raw)}`);
+  }
+  return { threads: Number(raw), asked: true };
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, OPTIONS);
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError("pcap takes exactly one FILE (or -)");
+  const file = positionals[0];
+  const options = kitsuneOptions(values);
+  const kitsune = new Kitsune(options);
+  const limit = integerFlag(values, "limit", Infinity as number, 0);
+  const threshold = thresholdFromFlags(values);
+  const { threads, asked } = threadsFlag(values);
+  const started = performance.now();
+
+  // Every score, in packet order, whichever thread computed it.
+  const progress = new ProgressLine("pcap");
+  const plotPath = stringFlag(values, "plot");
+  const timeline = plotPath === undefined ? undefined : new TimelineRecorder();
+  const scoreLines: string[] = [];
+  let scored = 0;
+  const take = (phase: KitNETPhase, score: number) => {
+    const reported = reportedPhase(phase, threshold);
+    if (phase === "executing") threshold?.observe(score);
+    timeline?.record(reported, score);
+    scoreLines.push(`${scored},${score}`);
+    scored++;
+    if ((scored & 1023) === 0) progress.update(scored, reported);
+  };
+
+  let pipeline: KitnetPipeline | undefined;
+  if (threads === 2) {
+    const { maxStreams: _s, maxPairs: _p, ...kitnet } = options;
+    try {
+      pipeline = await KitnetPipeline.start({
+        kitnet: { ...kitnet, n: kitsune.afterImage.featureCount },
+        onScores(_first, batch, rows) {
+          for (let i = 0; i < rows; i++) take(PHASES[batch.phases[i]], batch.scores[i]);
+        },
+      });
+    } catch (error) {
+      if (asked) throw new Error(`--threads 2: ${(error as Error).message}`);
+      console.error(`foxtail pcap: scoring on one thread (${(error as Error).message})`);
+    }
+  }
+
+  const out = new LineWriter(stringFlag(values, "out"));
+  const featuresPath = stringFlag(values, "features-out");
+  const featuresOut = featuresPath === undefined ? undefined : new LineWriter(featuresPath);
+  let index = 0;
+  let failure: Error | undefined;
+  let model: ModelSummary | undefined;
+  await out.line("index,score");
+  await featuresOut?.line(kitsuneFeatureNames().join(","));
+  // Lines go out once per batch (one per chunk read): far cheaper than one write per packet.
+  const featureLines: string[] = [];
+  const flush = async () => {
+    // Taken first: scores from the worker may arrive while these are written.
+    const scores = scoreLines.splice(0), features = featureLines.splice(0);
+    if (scores.length > 0) await out.line(scores.join("\n"));
+    if (features.length > 0) await featuresOut!.line(features.join("\n"));
+  };
+  try {
+    packets: for await (const batch of readCaptureBatches(file)) {
+      for (const record of batch) {
+        if (index >= limit) break packets;
+        try {
+          if (pipeline === undefined) {
+            const phase = kitsune.kitnet.phase;
+            take(
+              phase,
+              kitsune.process(
+                record.data,
+                record.linkType,
+                record.timestamp,
+                record.originalLength,
+              ),
+            );
+          } else {
+            kitsune.extract(record.data, record.linkType, record.timestamp, record.originalLength);
+          }
+        } catch (error) {
+          throw new Error(
+            `packet ${record.index} (byte offset ${record.offset}): ${(error as Error).message}`,
+          );
+        }
+        if (pipeline !== undefined && !pipeline.tryPush(kitsune.features, record.offset)) {
+          await flush(); // while KitNET catches up
+          await pipeline.room();
+          pipeline.tryPush(kitsune.features, record.offset);
+        }
+        if (featuresOut !== undefined) featureLines.push(kitsune.features.join(","));
+        index++;
+      }
+      pipeline?.flush();
+      await flush();
+    }
+  } catch (error) {
+    failure = describeFailure(error as Error);
+  }
+  // Scores of every packet read (before a fault too) are still to come from the worker.
+  if (pipeline === undefined) model = modelSummary(kitsune);
+  else {
+    try {
+      model = await pipeline.close();
+    } catch (error) {
+      failure ??= describeFailure(error as Error);
+    }
+  }
+  try {
+    await flush();
+  } catch (error) {
+    failure ??= error as Error;
+  }
+  progress.done();
+  await out.close();
+  await featuresOut?.close();
+  const seconds = (performance.now() - started) / 1000;
+
+  if (timeline !== undefined && plotPath !== undefined) {
+    const title = `foxtail · Kitsune scores of ${file === "-" ? "standard input" : file}`;
+    timeline.writeSvg(plotPath, title, threshold?.threshold);
+  }
+
+  console.error(summary(kitsune, model, scored, seconds, threshold, pipeline !== undefined));
+  if (failure !== undefined) {
+    console.error(
+      `foxtail pcap: ${failure.message}; the ${scored} packets before it were scored and written`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+/** A KitNET failure on the worker, worded as on one thread. */
+function describeFailure(error: Error): Error {
+  if (!(error instanceof PipelineRowError)) return error;
+  return new Error(`packet ${error.index} (byte offset ${error.tag}): ${error.message}`);
+}
+
+function modelSummary(kitsune: Kitsune): ModelSummary {
+  const { kitnet } = kitsune;
+  return {
+    phase: kitnet.phase,
+    autoencoders: kitnet.featureMap?.length ?? 0,
+    remainingGrace: kitnet.remainingGrace,
+  };
+}
+
+function summary(
+  kitsune: Kitsune,
+  model: ModelSummary | undefined,
+  packets: number,
+  seconds: number,
+  threshold: ScoreThreshold | undefined,
+  pipelined: boolean,
+): string {
+  const { afterImage } = kitsune;
+  const usage = afterImage.usage();
+  const parts = [
+    `${packets.toLocaleString("en-US")} packets in ${formatSeconds(seconds)} ` +
+    `(${Math.round(packets / Math.max(seconds, 1e-9)).toLocaleString("en-US")} packets/s)`,
+  ];
+  if (model !== undefined) {
+    parts.push(
+      `phase ${model.phase}` +
+        (model.phase === "executing"
+          ? `, ${model.autoencoders} autoencoders`
+          : `, ${model.remainingGrace} packets until scoring`) +
+        (pipelined ? " (KitNET on a second thread)" : ""),
+    );
+  }
+  parts.push(
+    `streams MI ${usage.MI.streams}, H ${usage.H.streams}, jit ${usage.jit.streams}, ` +
+      `Hp ${usage.Hp.streams} (of ${afterImage.maxStreams} each); ` +
+      `evictions: ${afterImage.streamEvictions} streams, ${afterImage.pairEvictions} pairs`,
+  );
+  if (threshold !== undefined) parts.push(thresholdSummary(threshold));
+  return parts.join("; ");
+}
+
+/** The `pcap` command. */
+export const pcapCommand: Command = {
+  name: "pcap",
+  summary: "Kitsune on a pcap/pcapng capture (features + KitNET score per packet)",
+  help: HELP,
+  run,
+};

@@ -1,0 +1,159 @@
+/**
+ * `foxtail run --config foxtail.json`: the gateway, until SIGINT or SIGTERM.
+ *
+ * @module
+ */
+
+import { readFileSync } from "node:fs";
+import process from "node:process";
+import { ConfigError } from "../../../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../../../core/gateway/mod.ts";
+import { type Command, integerFlag, parseCommandArgs, stringFlag, UsageError } from "../command.ts";
+import { type DashboardServer, startDashboard } from "../../dashboard/mod.ts";
+import { GatewayRunner } from "../../gateway/mod.ts";
+
+const HELP = `foxtail run --config FILE [options]
+
+Runs the gateway: subscribes to each stream's MQTT topics, learns every device's normal
+telemetry (one KitNET per device), publishes {prefix}/{device}/score for every message and
+{prefix}/{device}/alert (QoS 1) for anomalies, keeps {prefix}/status retained (online/offline),
+and snapshots all detectors to the snapshot folder. Stops cleanly on SIGINT or SIGTERM (final
+snapshot, status offline); after a crash it resumes from the newest valid snapshot.
+
+Options (override the configuration file):
+  --config FILE         the JSON configuration (required)
+  --mqtt-url URL        mqtt.url
+  --topic-prefix P      mqtt.topicPrefix
+  --snapshot-dir DIR    snapshots.dir
+  --dashboard-host H    dashboard.host (default 127.0.0.1: this machine only)
+  --dashboard-port N    dashboard.port (default 8080; 0: a free port)
+  --no-dashboard        dashboard.enabled = false
+
+The dashboard (a live page, JSON under /api, /metrics for Prometheus, /healthz) is served
+while the gateway runs; its URL is printed. Snapshot, reset and threshold changes need
+Authorization: Bearer <dashboard.token> and are disabled when no token is configured.
+
+  -h, --help            this help`;
+
+const OPTIONS = {
+  "config": { type: "string" },
+  "mqtt-url": { type: "string" },
+  "topic-prefix": { type: "string" },
+  "snapshot-dir": { type: "string" },
+  "dashboard-host": { type: "string" },
+  "dashboard-port": { type: "string" },
+  "no-dashboard": { type: "boolean" },
+} as const;
+
+/** Reads the configuration file and applies the flag overrides, before validation. */
+function loadConfig(path: string, values: Record<string, string | boolean | undefined>) {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new UsageError(`cannot read the configuration ${path}: ${(error as Error).message}`);
+  }
+  if (raw !== null && typeof raw === "object" && !Array.isArray(raw)) {
+    const root = raw as Record<string, unknown>;
+    const section = (key: string): Record<string, unknown> => {
+      const value = root[key];
+      const copy = value !== null && typeof value === "object" && !Array.isArray(value)
+        ? { ...(value as Record<string, unknown>) }
+        : {};
+      root[key] = copy;
+      return copy;
+    };
+    const url = stringFlag(values, "mqtt-url");
+    if (url !== undefined) section("mqtt").url = url;
+    const prefix = stringFlag(values, "topic-prefix");
+    if (prefix !== undefined) section("mqtt").topicPrefix = prefix;
+    const dir = stringFlag(values, "snapshot-dir");
+    if (dir !== undefined) section("snapshots").dir = dir;
+    const host = stringFlag(values, "dashboard-host");
+    if (host !== undefined) section("dashboard").host = host;
+    const port = integerFlag(values, "dashboard-port", undefined, 0);
+    if (port !== undefined) section("dashboard").port = port;
+    if (values["no-dashboard"] === true) section("dashboard").enabled = false;
+  }
+  try {
+    return validateGatewayConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * Starts the dashboard when the configuration enables it. A dashboard that cannot listen (the
+ * port is taken) is reported and left out: detection and MQTT go on without it.
+ */
+async function serveDashboard(gateway: GatewayRunner): Promise<DashboardServer | undefined> {
+  const { enabled, host, port, token } = gateway.config.dashboard;
+  if (!enabled) return undefined;
+  try {
+    const server = await startDashboard(gateway, { host, port, token });
+    const changes = token === undefined
+      ? "read-only: no dashboard.token configured"
+      : "changes need the bearer token";
+    console.error(`foxtail run: dashboard at ${server.url} (${changes})`);
+    if (!LOOPBACK.test(host)) {
+      console.error(
+        `foxtail run: the dashboard listens on ${host}: anyone who can reach it can read ` +
+          `every device's scores`,
+      );
+    }
+    return server;
+  } catch (error) {
+    console.error(
+      `foxtail run: dashboard not started: ${(error as Error).message}; ` +
+        `the gateway runs without it`,
+    );
+    return undefined;
+  }
+}
+
+/** `foxtail run`. */
+export const runCommand: Command = {
+  name: "run",
+  summary: "run the MQTT gateway (per-device detectors, scores, alerts, snapshots)",
+  help: HELP,
+  async run(args) {
+    const { values } = parseCommandArgs(args, OPTIONS);
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const path = stringFlag(values, "config");
+    if (path === undefined) throw new UsageError("--config FILE is required");
+    const config = loadConfig(path, values);
+    const gateway = new GatewayRunner(config, { log: (line) => console.error(line) });
+    gateway.start();
+    console.error(
+      `foxtail run: ${config.streams.length} stream(s), publishing under ` +
+        `${config.mqtt.topicPrefix}/, snapshots in ${config.snapshots.dir} (Ctrl-C stops)`,
+    );
+    let onSignal: (signal: string) => void = () => {};
+    const stopped = new Promise<string>((resolve) => {
+      onSignal = resolve;
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+    });
+    const dashboard = await serveDashboard(gateway);
+    const signal = await stopped;
+    // Signal listeners left behind would keep some runtimes alive.
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    console.error(`foxtail run: ${signal}: saving a final snapshot and going offline`);
+    await dashboard?.close(); // ends the open event streams, so nothing holds the process
+    await gateway.stop();
+    const c = gateway.status().counters;
+    const rejected = Object.values(c.rejected).reduce((a, b) => a + b, 0);
+    console.error(
+      `foxtail run: stopped; ${c.messages} messages, ${c.accepted} scored, ${rejected} rejected, ` +
+        `${c.dropped} dropped, ${c.anomalies} anomalies, ${c.evicted} devices evicted`,
+    );
+    return 0;
+  },
+};

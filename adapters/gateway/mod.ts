@@ -1,0 +1,2 @@
+// The gateway subsystem's public names: the only way into adapters/gateway/ from outside it.
+export * from "./gateway_runner.ts";

@@ -1,0 +1,279 @@
+/**
+ * The gateway's MQTT connection (MQTT.js): connects with credentials and TLS, reconnects with
+ * doubling back-off, subscribes to every stream on each (re)connect, keeps a retained
+ * `{prefix}/status` (`online`, and `offline` as the last will), and publishes scores (QoS 0)
+ * and alerts (QoS 1). Over TCP and TLS, the scores made in one turn of the event loop go out as
+ * one write of ready-made packets (see {@link ./publish_packets.ts}).
+ *
+ * @module
+ */
+
+import { readFileSync } from "node:fs";
+import mqtt from "mqtt";
+import type { MqttConfig, StreamConfig } from "../../core/gateway/mod.ts";
+import { PublishPacketBatch } from "./publish_packets.ts";
+
+const QOS0 = { qos: 0 } as const;
+
+/** Alerts held while disconnected; beyond it the oldest is dropped (and counted). */
+export const PENDING_ALERTS = 256;
+
+/**
+ * Bytes waiting in the connection's send buffer beyond which the link is
+ * {@linkcode MqttLink.congested}: about 2,000 scores. Without a limit, a broker that reads
+ * slower than the gateway scores would grow the buffer (and the gateway's memory) without bound.
+ */
+export const SEND_BUFFER_LIMIT = 256 * 1024;
+
+/** What the link tells its owner. */
+export interface MqttLinkEvents {
+  /** A telemetry message arrived. */
+  message(topic: string, payload: Uint8Array): void;
+  /** A line for the log. */
+  log(line: string): void;
+}
+
+/** Connection counters. */
+export interface MqttLinkStats {
+  /** Whether connected now. */
+  connected: boolean;
+  /** Successful connects (the first one included). */
+  connects: number;
+  /** Reconnect attempts. */
+  reconnects: number;
+  /** Scores not published because the link was down. */
+  scoresSkipped: number;
+  /** Alerts dropped from a full pending list while the link was down. */
+  alertsDropped: number;
+  /**
+   * Times scoring paused because the broker read scores slower than they were made (the send
+   * buffer passed {@linkcode SEND_BUFFER_LIMIT}); meanwhile the bounded queue takes the load.
+   */
+  sendPauses: number;
+}
+
+/** The MQTT side of the gateway. */
+export class MqttLink {
+  readonly #config: MqttConfig;
+  readonly #streams: readonly StreamConfig[];
+  readonly #events: MqttLinkEvents;
+  readonly #statusTopic: string;
+  #client: mqtt.MqttClient | undefined;
+  #pending: [string, string][] = [];
+  /** Scores waiting for the end of this turn; undefined over WebSocket (MQTT.js publishes). */
+  readonly #batch: PublishPacketBatch | undefined;
+  #flushScheduled = false;
+  readonly #flushSoon = (): void => {
+    this.#flushScheduled = false;
+    this.#flush();
+  };
+  readonly #stats: MqttLinkStats = {
+    connected: false,
+    connects: 0,
+    reconnects: 0,
+    scoresSkipped: 0,
+    alertsDropped: 0,
+    sendPauses: 0,
+  };
+
+  constructor(config: MqttConfig, streams: readonly StreamConfig[], events: MqttLinkEvents) {
+    this.#config = config;
+    this.#streams = streams;
+    this.#events = events;
+    this.#statusTopic = `${config.topicPrefix}/status`;
+    this.#batch = /^mqtts?:/.test(config.url)
+      ? new PublishPacketBatch(config.protocolVersion)
+      : undefined;
+  }
+
+  /** A copy of the connection counters. */
+  stats(): MqttLinkStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Starts connecting and returns at once: a gateway keeps running and retrying (with back-off)
+   * while its broker is away; {@linkcode whenConnected} waits for the connection.
+   */
+  start(): void {
+    const c = this.#config;
+    const options: mqtt.IClientOptions = {
+      protocolVersion: c.protocolVersion,
+      clientId: c.clientId ?? `foxtail-${Math.random().toString(16).slice(2, 10)}`,
+      username: c.username,
+      password: c.password,
+      keepalive: c.keepaliveSeconds,
+      reconnectPeriod: c.reconnectMinMs,
+      // A refused login (bad credentials, "server unavailable") is retried with back-off like a
+      // lost connection: MQTT.js would otherwise stop for good after one attempt, leaving the
+      // gateway running but deaf until restarted, even once the broker accepts it again.
+      reconnectOnConnackError: true,
+      connectTimeout: 10_000,
+      clean: true,
+      resubscribe: false, // subscribed on every connect instead, clean session or not
+      queueQoSZero: false, // scores while offline are skipped, not queued without bound
+      will: { topic: this.#statusTopic, payload: "offline", qos: 1, retain: true },
+    };
+    if (c.ca !== undefined) options.ca = readFileSync(c.ca);
+    const client = mqtt.connect(c.url, options);
+    this.#client = client;
+    client.on("connect", () => this.#onConnect(client));
+    client.on("reconnect", () => {
+      this.#stats.reconnects++;
+      // Back-off: MQTT.js reads reconnectPeriod anew before each attempt.
+      client.options.reconnectPeriod = Math.min(
+        (client.options.reconnectPeriod ?? c.reconnectMinMs) * 2,
+        c.reconnectMaxMs,
+      );
+    });
+    client.on("close", () => {
+      if (this.#stats.connected) this.#events.log(`mqtt: disconnected from ${c.url}`);
+      this.#stats.connected = false;
+    });
+    client.on("error", (error) => this.#events.log(`mqtt: ${error.message}`));
+    client.on("message", (topic, payload) => this.#events.message(topic, payload));
+  }
+
+  /** Resolves once connected (at once if connected now). */
+  whenConnected(): Promise<void> {
+    const client = this.#client;
+    if (client === undefined) return Promise.reject(new Error("the MQTT link is not started"));
+    if (this.#stats.connected) return Promise.resolve();
+    return new Promise((resolve) => client.once("connect", () => resolve()));
+  }
+
+  #onConnect(client: mqtt.MqttClient): void {
+    const c = this.#config;
+    this.#stats.connected = true;
+    this.#stats.connects++;
+    client.options.reconnectPeriod = c.reconnectMinMs;
+    // Scores already leave in one write per turn: Nagle's algorithm would only hold them back
+    // (up to 40 ms, waiting on a delayed acknowledgement).
+    (client.stream as { setNoDelay?: (on: boolean) => unknown }).setNoDelay?.(true);
+    this.#events.log(`mqtt: connected to ${c.url}`);
+    client.publish(this.#statusTopic, "online", { qos: 1, retain: true });
+    for (const stream of this.#streams) {
+      client.subscribe(stream.subscribe, { qos: stream.qos }, (error) => {
+        this.#events.log(
+          error
+            ? `mqtt: cannot subscribe to ${stream.subscribe}: ${error.message}`
+            : `mqtt: subscribed to ${stream.subscribe}`,
+        );
+      });
+    }
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const [topic, body] of pending) client.publish(topic, body, { qos: 1 });
+  }
+
+  /** Bytes waiting in the connection's send buffer (0 while disconnected). */
+  get sendBufferBytes(): number {
+    return this.#stats.connected ? this.#client?.stream?.writableLength ?? 0 : 0;
+  }
+
+  /**
+   * Whether more than {@linkcode SEND_BUFFER_LIMIT} bytes wait to be sent: the owner should stop
+   * producing until {@linkcode whenSendable} calls back. False while disconnected (scores are
+   * then skipped, not buffered).
+   */
+  get congested(): boolean {
+    return this.sendBufferBytes > SEND_BUFFER_LIMIT;
+  }
+
+  /**
+   * Calls `resume` once, when the send buffer has drained or the connection has closed (or at
+   * once when not {@linkcode congested}); counts a pause.
+   */
+  whenSendable(resume: () => void): void {
+    const client = this.#client;
+    const stream = client?.stream;
+    if (client === undefined || stream === undefined || !this.congested) {
+      resume();
+      return;
+    }
+    this.#stats.sendPauses++;
+    let called = false;
+    const once = () => {
+      if (called) return;
+      called = true;
+      stream.off("drain", once);
+      stream.off("close", once);
+      resume();
+    };
+    stream.once("drain", once);
+    stream.once("close", once);
+  }
+
+  /**
+   * Publishes a score (QoS 0) at the end of this turn of the event loop, with the others made
+   * in it; skipped (and counted) while disconnected.
+   */
+  publishScore(topic: string, body: string): void {
+    const client = this.#client;
+    if (client === undefined || !this.#stats.connected) {
+      this.#stats.scoresSkipped++;
+      return;
+    }
+    const batch = this.#batch;
+    if (batch === undefined) {
+      client.publish(topic, body, QOS0);
+      return;
+    }
+    if (!batch.append(topic, body)) {
+      this.#flush();
+      if (!batch.append(topic, body)) {
+        client.publish(topic, body, QOS0); // larger than a whole batch
+        return;
+      }
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flushSoon);
+    }
+  }
+
+  /** Writes the batched scores to the socket (or counts them skipped if the link went down). */
+  #flush(): void {
+    const batch = this.#batch;
+    if (batch === undefined || batch.packets === 0) return;
+    const stream = this.#client?.stream;
+    if (stream === undefined || !this.#stats.connected) {
+      this.#stats.scoresSkipped += batch.packets;
+      batch.clear();
+      return;
+    }
+    stream.write(batch.take());
+  }
+
+  /** Publishes an alert (QoS 1); held (up to {@linkcode PENDING_ALERTS}) while disconnected. */
+  publishAlert(topic: string, body: string): void {
+    this.#flush(); // the scores before it go first
+    const client = this.#client;
+    if (client !== undefined && this.#stats.connected) {
+      client.publish(topic, body, { qos: 1 });
+      return;
+    }
+    if (this.#pending.length === PENDING_ALERTS) {
+      this.#pending.shift();
+      this.#stats.alertsDropped++;
+    }
+    this.#pending.push([topic, body]);
+  }
+
+  /** Publishes the retained `offline` status (when connected) and closes the connection. */
+  async stop(): Promise<void> {
+    const client = this.#client;
+    if (client === undefined) return;
+    this.#flush();
+    this.#client = undefined;
+    if (this.#stats.connected) {
+      try {
+        await client.publishAsync(this.#statusTopic, "offline", { qos: 1, retain: true });
+      } catch (error) {
+        this.#events.log(`mqtt: could not publish offline status: ${(error as Error).message}`);
+      }
+    }
+    await client.endAsync();
+    this.#stats.connected = false;
+  }
+}

@@ -1,0 +1,2 @@
+// The evaluation subsystem's public names: the only way into core/evaluation/ from outside it.
+export * from "./metrics.ts";

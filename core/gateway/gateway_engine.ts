@@ -1,0 +1,511 @@
+/**
+ * The gateway without I/O: messages in (topic, payload, time), verdicts out through a
+ * {@linkcode GatewayOutput}, with a bounded queue, a bounded device table, counters, recent
+ * alerts, and the whole state as a snapshot. The MQTT adapter feeds it; the dashboard reads it.
+ *
+ * @module
+ */
+
+import { ByteReader, ByteWriter } from "../codec/mod.ts";
+import { ConfigProblems } from "./config_reader.ts";
+import { dampedFeatureNames } from "./damped_features.ts";
+import { DeepAeScorer } from "../deep_ae/mod.ts";
+import { DeepAutoencoder } from "../deep_ae/mod.ts";
+import { deviceIdProblem, DeviceTopicPattern } from "./device_topic.ts";
+import {
+  type Attribution,
+  type DetectorSettings,
+  DeviceDetector,
+  type DevicePhase,
+  type Verdict,
+} from "./device_detector.ts";
+import { DropOldestQueue } from "./drop_oldest_queue.ts";
+import type { GatewayConfig, StreamConfig } from "./gateway_config.ts";
+import { LruTable } from "./lru_table.ts";
+import { PayloadDecoder, REJECT_REASONS, type RejectReason } from "./payload_decoder.ts";
+import { seal, unseal } from "../codec/mod.ts";
+
+/** Alerts kept for the dashboard. */
+export const RECENT_ALERTS = 100;
+
+const SNAPSHOT_KIND = "GWAY";
+/**
+ * 3 added each device's recent scores; 2 damped windows and deep-ae detectors. 1 (KitNET on raw
+ * values) and 2 are still read.
+ */
+const SNAPSHOT_VERSION = 3;
+
+/** An anomaly, as published and kept among the recent alerts. */
+export interface AlertEvent {
+  /** The device id. */
+  device: string;
+  /** The device's stream. */
+  stream: string;
+  /** Milliseconds since the epoch. */
+  ts: number;
+  /** The anomaly score. */
+  score: number;
+  /** The threshold it exceeded. */
+  threshold: number;
+  /** The features that contributed most. */
+  attribution: Attribution;
+}
+
+/** Where verdicts go (the MQTT publisher, the dashboard's event stream). */
+export interface GatewayOutput {
+  /** Every scored message. `verdict` is reused: read it during the call, don't keep it. */
+  score(device: DeviceDetector, verdict: Readonly<Verdict>, ts: number): void;
+  /** Every anomaly, after its score. */
+  alert(alert: AlertEvent): void;
+}
+
+/** The gateway's counters. */
+export interface GatewayCounters {
+  /** Messages received (queued). */
+  messages: number;
+  /** Messages scored. */
+  accepted: number;
+  /** Messages refused, by reason. */
+  rejected: Record<RejectReason, number>;
+  /** Messages dropped from a full queue (oldest first). */
+  dropped: number;
+  /** Devices evicted from a full table (least recently seen first). */
+  evicted: number;
+  /** Anomalies flagged. */
+  anomalies: number;
+}
+
+/** A device as the dashboard lists it. */
+export interface DeviceSummary {
+  /** The device id. */
+  id: string;
+  /** Its stream. */
+  stream: string;
+  /** Its detector's phase. */
+  phase: DevicePhase;
+  /** Share of learning and calibration done, in [0, 1]. */
+  progress: number;
+  /** The last score. */
+  score: number;
+  /** The threshold in force, or null. */
+  threshold: number | null;
+  /** Messages scored. */
+  messages: number;
+  /** Anomalies flagged. */
+  anomalies: number;
+  /** When it was last seen, in milliseconds since the epoch. */
+  lastSeen: number;
+}
+
+/** The last refused message, for logs. */
+export interface Rejection {
+  /** Why. */
+  reason: RejectReason;
+  /** Its topic. */
+  topic: string;
+  /** Details. */
+  problem: string;
+}
+
+/** What restoring a snapshot did. */
+export interface RestoreReport {
+  /** When the snapshot was taken, in milliseconds since the epoch. */
+  savedAt: number;
+  /** Devices restored. */
+  devices: number;
+  /** Devices left out, each with the reason. */
+  skipped: string[];
+}
+
+interface CompiledStream {
+  config: StreamConfig;
+  pattern: DeviceTopicPattern;
+  decoder: PayloadDecoder;
+  /** The decoded payload: the values, and the timestamp if it has one. */
+  vector: Float64Array;
+  /** The values: a view of `vector`, or filled from it through `valueAt`. */
+  values: Float64Array;
+  /** Where each value sits in `vector`, when the timestamp is among them. */
+  valueAt: Int32Array | undefined;
+  /** Where the timestamp sits in `vector`; -1: the arrival time is used. */
+  timeAt: number;
+  /** Timestamp units per second. */
+  timeUnits: number;
+  settings: DetectorSettings;
+}
+
+/** The gateway's logic, fed messages and read by adapters. */
+export class GatewayEngine {
+  /** The configuration it runs. */
+  readonly config: GatewayConfig;
+  /** Where verdicts and alerts go. */
+  output: GatewayOutput | undefined;
+  /** The last refused message. */
+  lastRejection: Rejection | undefined;
+  readonly #streams: CompiledStream[];
+  readonly #queue: DropOldestQueue;
+  readonly #devices: LruTable<DeviceDetector>;
+  readonly #rejected: Float64Array = new Float64Array(REJECT_REASONS.length);
+  #messages = 0;
+  #accepted = 0;
+  #anomalies = 0;
+  readonly #alerts: (AlertEvent | undefined)[] = new Array(RECENT_ALERTS).fill(undefined);
+  #alertCount = 0;
+  readonly #take = (topic: string, payload: Uint8Array, receivedAt: number): void => {
+    this.#process(topic, payload, receivedAt);
+  };
+
+  /**
+   * A gateway running `config`. `models` holds the bytes of every `deep-ae` stream's model
+   * file, by its configured path (core reads no files: the adapter does). Throws a
+   * {@linkcode ConfigError} naming the key path when a model is missing, unreadable, or does
+   * not fit its stream (input width versus the stream's fields or features).
+   */
+  constructor(
+    config: GatewayConfig,
+    output?: GatewayOutput,
+    models: ReadonlyMap<string, Uint8Array> = new Map(),
+  ) {
+    this.config = config;
+    this.output = output;
+    const { limits } = config;
+    const problems = new ConfigProblems();
+    this.#streams = config.streams.map((stream, i) =>
+      compileStream(stream, `streams[${i}]`, limits.maxPayloadBytes, limits.historyPoints, {
+        models,
+        problems,
+      })
+    );
+    problems.throwIfAny();
+    this.#queue = new DropOldestQueue(limits.queueCapacity);
+    this.#devices = new LruTable(limits.maxDevices);
+  }
+
+  /** Messages waiting in the queue. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Queues a received message (dropping the oldest when the queue is full). A payload over
+   * `limits.maxPayloadBytes` is refused at once, so the queue never holds more than
+   * `queueCapacity × maxPayloadBytes` of payloads.
+   */
+  receive(topic: string, payload: Uint8Array, receivedAt: number): void {
+    this.#messages++;
+    if (payload.length > this.config.limits.maxPayloadBytes) {
+      const limit = this.config.limits.maxPayloadBytes;
+      this.#reject("too-large", topic, `${payload.length} bytes, the limit is ${limit}`);
+      return;
+    }
+    this.#queue.push(topic, payload, receivedAt);
+  }
+
+  /** Processes up to `max` queued messages, oldest first; returns how many it processed. */
+  drain(max = Infinity): number {
+    let done = 0;
+    while (done < max && this.#queue.shift(this.#take)) done++;
+    return done;
+  }
+
+  // Decodes and scores one message; a bad message is counted, never thrown.
+  #process(topic: string, payload: Uint8Array, receivedAt: number): RejectReason | undefined {
+    let stream: CompiledStream | undefined;
+    let id: string | undefined;
+    for (let s = 0; s < this.#streams.length && id === undefined; s++) {
+      stream = this.#streams[s];
+      id = stream.pattern.match(topic);
+    }
+    if (id === undefined || stream === undefined) {
+      return this.#reject("unmatched-topic", topic, "no stream's device pattern matches");
+    }
+    const idProblem = deviceIdProblem(id);
+    if (idProblem !== undefined) return this.#reject("bad-device-id", topic, idProblem);
+    const reason = stream.decoder.decode(payload, stream.vector);
+    if (reason !== undefined) return this.#reject(reason, topic, stream.decoder.lastProblem);
+    const { vector, values, valueAt, timeAt } = stream;
+    if (valueAt !== undefined) {
+      for (let k = 0; k < valueAt.length; k++) values[k] = vector[valueAt[k]];
+    }
+    const seconds = timeAt < 0 ? receivedAt / 1000 : vector[timeAt] / stream.timeUnits;
+    let detector = this.#devices.touch(id);
+    if (detector === undefined) {
+      detector = new DeviceDetector(id, stream.config.name, stream.settings);
+      this.#devices.insert(id, detector);
+    } else if (detector.stream !== stream.config.name) {
+      return this.#reject(
+        "stream-conflict",
+        topic,
+        `device "${id}" belongs to stream "${detector.stream}"`,
+      );
+    }
+    const verdict = detector.score(values, receivedAt, seconds);
+    this.#accepted++;
+    this.output?.score(detector, verdict, receivedAt);
+    if (verdict.anomaly) {
+      this.#anomalies++;
+      const alert: AlertEvent = {
+        device: id,
+        stream: detector.stream,
+        ts: receivedAt,
+        score: verdict.score,
+        threshold: verdict.threshold,
+        attribution: detector.attribution(),
+      };
+      this.#alerts[this.#alertCount % RECENT_ALERTS] = alert;
+      this.#alertCount++;
+      this.output?.alert(alert);
+    }
+    return undefined;
+  }
+
+  #reject(reason: RejectReason, topic: string, problem: string): RejectReason {
+    this.#rejected[REJECT_REASONS.indexOf(reason)]++;
+    this.lastRejection = { reason, topic, problem };
+    return reason;
+  }
+
+  /** A copy of the counters. */
+  counters(): GatewayCounters {
+    const rejected = {} as Record<RejectReason, number>;
+    REJECT_REASONS.forEach((reason, i) => rejected[reason] = this.#rejected[i]);
+    return {
+      messages: this.#messages,
+      accepted: this.#accepted,
+      rejected,
+      dropped: this.#queue.dropped,
+      evicted: this.#devices.evicted,
+      anomalies: this.#anomalies,
+    };
+  }
+
+  /** Devices held now. */
+  get deviceCount(): number {
+    return this.#devices.size;
+  }
+
+  /** The detector of device `id`, if held. */
+  device(id: string): DeviceDetector | undefined {
+    return this.#devices.peek(id);
+  }
+
+  /** Every device held, most recently seen first. */
+  devices(): DeviceSummary[] {
+    const out: DeviceSummary[] = [];
+    for (const d of this.#devices.values()) {
+      const threshold = d.threshold;
+      out.push({
+        id: d.id,
+        stream: d.stream,
+        phase: d.phase,
+        progress: d.progress,
+        score: d.last.score,
+        threshold: Number.isNaN(threshold) ? null : threshold,
+        messages: d.messages,
+        anomalies: d.anomalies,
+        lastSeen: d.lastSeen,
+      });
+    }
+    return out.reverse();
+  }
+
+  /** Forgets device `id` (it relearns from its next message); returns whether it was held. */
+  resetDevice(id: string): boolean {
+    return this.#devices.delete(id);
+  }
+
+  /** The recent alerts, newest first (at most {@linkcode RECENT_ALERTS}). */
+  recentAlerts(): AlertEvent[] {
+    const out: AlertEvent[] = [];
+    const count = Math.min(this.#alertCount, RECENT_ALERTS);
+    for (let k = 1; k <= count; k++) {
+      out.push(this.#alerts[(this.#alertCount - k) % RECENT_ALERTS]!);
+    }
+    return out;
+  }
+
+  /**
+   * Every detector (model, calibration, counters, recent scores) and the gateway's counters,
+   * sealed.
+   */
+  toBytes(savedAt: number): Uint8Array {
+    const w = new ByteWriter();
+    w.f64(savedAt);
+    w.f64(this.#messages).f64(this.#accepted).f64(this.#anomalies);
+    w.f64(this.#queue.dropped).f64(this.#devices.evicted);
+    w.u32(REJECT_REASONS.length);
+    REJECT_REASONS.forEach((reason, i) => w.string(reason).f64(this.#rejected[i]));
+    w.u32(this.#devices.size);
+    for (const detector of this.#devices.values()) detector.write(w); // least recent first
+    return seal(SNAPSHOT_KIND, SNAPSHOT_VERSION, w.finish());
+  }
+
+  /**
+   * Replaces the state with a snapshot from {@linkcode toBytes}. Throws a `RangeError` (and
+   * changes nothing) when the bytes are corrupt; devices that no longer fit the configuration
+   * are skipped and reported.
+   */
+  restore(bytes: Uint8Array): RestoreReport {
+    const what = "gateway snapshot";
+    const { version, payload } = unseal(bytes, SNAPSHOT_KIND, [1, 2, SNAPSHOT_VERSION], what);
+    const r = new ByteReader(payload, what);
+    const savedAt = r.f64();
+    const messages = r.f64(), accepted = r.f64(), anomalies = r.f64();
+    const dropped = r.f64(), evicted = r.f64();
+    const rejected = new Float64Array(REJECT_REASONS.length);
+    const reasons = r.u32();
+    for (let i = 0; i < reasons; i++) {
+      const reason = r.string() as RejectReason;
+      const count = r.f64();
+      const at = REJECT_REASONS.indexOf(reason);
+      if (at >= 0) rejected[at] = count; // a reason this version no longer has is dropped
+    }
+    // The checksum held, but the contents may still be hostile: counters are whole numbers and
+    // the time is one a Date can show (the runner logs it).
+    if (!(savedAt >= 0 && savedAt <= 8.64e15)) throw new RangeError(`${what}: saved at ${savedAt}`);
+    const counts: [string, number][] = [["messages", messages], ["accepted", accepted]];
+    counts.push(["anomalies", anomalies], ["dropped", dropped], ["evicted", evicted]);
+    REJECT_REASONS.forEach((reason, i) => counts.push([`rejected ${reason}`, rejected[i]]));
+    for (const [name, v] of counts) {
+      if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${what}: ${name} is ${v}`);
+    }
+    const settings = new Map(this.#streams.map((s) => [s.config.name, s.settings]));
+    const detectors: DeviceDetector[] = [];
+    const skipped: string[] = [];
+    const count = r.u32();
+    for (let i = 0; i < count; i++) {
+      const start = r.offset;
+      try {
+        const detector = DeviceDetector.read(r, (name) => settings.get(name), version);
+        const problem = restoredProblem(detector);
+        if (problem !== undefined) {
+          throw new RangeError(`device ${JSON.stringify(detector.id)}: ${problem}`);
+        }
+        detectors.push(detector);
+      } catch (error) {
+        // The checksum held, so this is a configuration change, not corruption; a truncation
+        // here would be a bug, and the reader cannot resynchronise after one.
+        if (r.offset === start || /truncated/.test((error as Error).message)) throw error;
+        skipped.push((error as Error).message);
+      }
+    }
+    if (r.remaining !== 0) {
+      throw new RangeError(`${what}: ${r.remaining} unexpected trailing bytes`);
+    }
+    // Everything read: now replace the state.
+    for (const d of Array.from(this.#devices.values())) this.#devices.delete(d.id);
+    for (const d of detectors) {
+      if (this.#devices.insert(d.id, d) !== undefined) {
+        skipped.push(`a device was dropped: the snapshot holds more than maxDevices`);
+      }
+    }
+    this.#devices.restoreEvicted(evicted);
+    this.#queue.restoreDropped(dropped);
+    this.#messages = messages;
+    this.#accepted = accepted;
+    this.#anomalies = anomalies;
+    this.#rejected.set(rejected);
+    return { savedAt, devices: this.#devices.size, skipped };
+  }
+}
+
+/** Why a restored detector is unusable (the checksum held; its contents may not), if it is. */
+function restoredProblem(d: DeviceDetector): string | undefined {
+  const idProblem = deviceIdProblem(d.id);
+  if (idProblem !== undefined) return `its id ${idProblem}`;
+  if (!Number.isFinite(d.lastSeen)) return `last seen at ${d.lastSeen}`;
+  if (!Number.isSafeInteger(d.messages) || d.messages < 0) return `${d.messages} messages`;
+  if (!Number.isSafeInteger(d.anomalies) || d.anomalies < 0) return `${d.anomalies} anomalies`;
+  const t = d.threshold;
+  if (!Number.isNaN(t) && !(t > 0 && t < Infinity)) return `threshold ${t}`;
+  return undefined;
+}
+
+/** Decodes, names and models one stream; problems with its deep-ae model go to `problems`. */
+function compileStream(
+  stream: StreamConfig,
+  path: string,
+  maxPayloadBytes: number,
+  historyPoints: number,
+  { models, problems }: { models: ReadonlyMap<string, Uint8Array>; problems: ConfigProblems },
+): CompiledStream {
+  const { payload, features, model } = stream;
+  const ts = payload.timestampField;
+  // JSON finds the timestamp by its own path, read last; a positional format has it in place.
+  const decoded = ts !== undefined && payload.format === "json"
+    ? [...payload.fields, ts]
+    : payload.fields;
+  const vector = new Float64Array(decoded.length);
+  const timeAt = ts === undefined ? -1 : decoded.indexOf(ts);
+  const fields = payload.fields.filter((field) => field !== ts);
+  let values = vector.subarray(0, fields.length);
+  let valueAt: Int32Array | undefined;
+  if (timeAt >= 0 && timeAt < fields.length) {
+    values = new Float64Array(fields.length);
+    valueAt = Int32Array.from(fields, (field) => decoded.indexOf(field));
+  }
+  const lambdas = features.type === "damped" ? features.lambdas : undefined;
+  const names = lambdas === undefined ? fields : dampedFeatureNames(fields, lambdas);
+  let deepAe: DeepAeScorer | undefined;
+  if (model.type === "deep-ae") {
+    deepAe = loadDeepAe(stream, fields, names, `${path}.model.path`, models, problems);
+  }
+  return {
+    config: stream,
+    pattern: new DeviceTopicPattern(stream.device),
+    decoder: new PayloadDecoder({ ...payload, fields: decoded }, maxPayloadBytes),
+    vector,
+    values,
+    valueAt,
+    timeAt,
+    timeUnits: payload.timestampUnit === "s" ? 1 : 1000,
+    settings: {
+      fields,
+      features: names,
+      lambdas,
+      model,
+      deepAe,
+      threshold: stream.threshold,
+      historyPoints,
+    },
+  };
+}
+
+/** The scorer of a deep-ae stream's model, or undefined (and a problem) when it cannot be. */
+function loadDeepAe(
+  stream: StreamConfig,
+  fields: readonly string[],
+  features: readonly string[],
+  where: string,
+  models: ReadonlyMap<string, Uint8Array>,
+  problems: ConfigProblems,
+): DeepAeScorer | undefined {
+  if (stream.model.type !== "deep-ae") return undefined;
+  const file = JSON.stringify(stream.model.path);
+  const bytes = models.get(stream.model.path);
+  if (bytes === undefined) {
+    problems.add(where, `the model ${file} was not loaded`);
+    return undefined;
+  }
+  let model: DeepAutoencoder;
+  try {
+    model = DeepAutoencoder.fromBytes(bytes);
+  } catch (error) {
+    problems.add(where, `${file} is not a usable model: ${(error as Error).message}`);
+    return undefined;
+  }
+  const width = DeepAeScorer.inputWidth(model);
+  if (width !== features.length) {
+    const gives = features === fields
+      ? `${fields.length} field(s) (${fields.join(", ")})`
+      : `${features.length} damped features (from ${fields.length} field(s): ${fields.join(", ")})`;
+    problems.add(where, `${file} reads ${width} inputs, stream "${stream.name}" gives ${gives}`);
+    return undefined;
+  }
+  const problem = DeepAeScorer.problem(model, width);
+  if (problem !== undefined) {
+    problems.add(where, `${file}: ${problem}`);
+    return undefined;
+  }
+  return new DeepAeScorer(model, features.length);
+}
