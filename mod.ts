@@ -18,6 +18,7 @@ export {
   type AutoencoderContribution,
   type Explanation,
   KitNET,
+  KITNET_DEFAULTS,
   type KitNETOptions,
   type KitNETPhase,
 } from "./core/kitnet/mod.ts";

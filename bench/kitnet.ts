@@ -12,7 +12,7 @@
 
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { KitNET } from "../mod.ts";
+import { KitNET, KITNET_DEFAULTS } from "../mod.ts";
 import { MersenneTwister } from "../core/math/mod.ts";
 import { runtimeName } from "./runtime_name.ts";
 
@@ -84,7 +84,7 @@ function measure(webAssembly: boolean) {
   for (let round = 0; round < repeat; round++) {
     const k = new KitNET({
       n,
-      maxAutoencoderSize: 10,
+      maxAutoencoderSize: KITNET_DEFAULTS.maxAutoencoderSize,
       fmGracePeriod: fm,
       adGracePeriod: ad,
       webAssembly,

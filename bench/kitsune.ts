@@ -21,7 +21,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { readCaptureBatches } from "../adapters/files/mod.ts";
 import { KitnetPipeline } from "../adapters/pipeline/mod.ts";
-import { Kitsune } from "../mod.ts";
+import { KITNET_DEFAULTS, Kitsune } from "../mod.ts";
 import { runtimeName } from "./runtime_name.ts";
 
 const { values } = parseArgs({
@@ -53,7 +53,7 @@ function cpuMs(): number {
 /** Runs `passes` passes through `stage`; packets, and wall and CPU times after each pass. */
 async function run(stage: Stage): Promise<{ packets: number; marks: number[]; cpu: number[] }> {
   const options = {
-    maxAutoencoderSize: 10,
+    maxAutoencoderSize: KITNET_DEFAULTS.maxAutoencoderSize,
     fmGracePeriod: 500,
     adGracePeriod: 3000,
     webAssembly: true, // as foxtail pcap runs it

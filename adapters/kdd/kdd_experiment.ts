@@ -16,7 +16,7 @@ import {
   NSL_KDD_TRAINING,
 } from "../../core/deep_ae/mod.ts";
 import type { EpochReport } from "../../core/deep_ae/mod.ts";
-import { KitNET } from "../../core/kitnet/mod.ts";
+import { KitNET, KITNET_DEFAULTS } from "../../core/kitnet/mod.ts";
 import {
   type ClassificationReport,
   classificationReport,
@@ -173,7 +173,7 @@ export async function runKddExperiment(
     };
   } else {
     const passes = options.epochs ?? 1;
-    const learningRate = options.learningRate ?? 0.1;
+    const learningRate = options.learningRate ?? KITNET_DEFAULTS.learningRate;
     const t0 = Date.now();
     const scores = kitnetScores(normalRows, testRows, d, passes, learningRate);
     trainSeconds = (Date.now() - t0) / 1000;
@@ -226,7 +226,7 @@ function kitnetScores(
   const n = normalRows.length / d;
   const k = new KitNET({
     n: d,
-    maxAutoencoderSize: 10,
+    maxAutoencoderSize: KITNET_DEFAULTS.maxAutoencoderSize,
     fmGracePeriod: n - 1, // KitNET maps on instances 0 … fmGracePeriod inclusive
     adGracePeriod: n * passes,
     learningRate,

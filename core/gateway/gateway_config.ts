@@ -5,6 +5,7 @@
  * @module
  */
 
+import { KITNET_DEFAULTS } from "../kitnet/mod.ts";
 import {
   ConfigProblems,
   describeValue,
@@ -191,11 +192,11 @@ export const GATEWAY_DEFAULTS = {
   keepaliveSeconds: 30,
   reconnectMinMs: 1000,
   reconnectMaxMs: 30000,
-  maxAutoencoderSize: 10,
+  maxAutoencoderSize: KITNET_DEFAULTS.maxAutoencoderSize,
   fmGracePeriod: 500,
   adGracePeriod: 5000,
-  learningRate: 0.1,
-  hiddenRatio: 0.75,
+  learningRate: KITNET_DEFAULTS.learningRate,
+  hiddenRatio: KITNET_DEFAULTS.hiddenRatio,
   tailProbability: 1e-4,
   calibrationWindow: 1000,
   dashboardHost: "127.0.0.1",

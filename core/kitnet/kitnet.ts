@@ -5,6 +5,7 @@
  * @module
  */
 
+import { KITNET_DEFAULTS } from "./kitnet_defaults.ts";
 import { AutoencoderLayer } from "./autoencoder_layer.ts";
 import { KernelHeap } from "./autoencoder_kernel.ts";
 import { ByteReader, ByteWriter } from "../codec/mod.ts";
@@ -95,17 +96,17 @@ export class KitNET {
   constructor(options: KitNETOptions) {
     const n = options.n;
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be an integer ≥ 1, got ${n}`);
-    const m = options.maxAutoencoderSize ?? 10;
+    const m = options.maxAutoencoderSize ?? KITNET_DEFAULTS.maxAutoencoderSize;
     if (!Number.isInteger(m)) {
       throw new RangeError(`maxAutoencoderSize must be an integer, got ${m}`);
     }
-    const ad = options.adGracePeriod ?? 10000;
+    const ad = options.adGracePeriod ?? KITNET_DEFAULTS.adGracePeriod;
     const fm = options.fmGracePeriod ?? ad;
     checkCount("adGracePeriod", ad, 1);
     checkCount("fmGracePeriod", fm, 0);
-    const lr = options.learningRate ?? 0.1;
+    const lr = options.learningRate ?? KITNET_DEFAULTS.learningRate;
     if (!(lr > 0 && lr < Infinity)) throw new RangeError(`learningRate must be > 0, got ${lr}`);
-    const ratio = options.hiddenRatio ?? 0.75;
+    const ratio = options.hiddenRatio ?? KITNET_DEFAULTS.hiddenRatio;
     if (!(ratio > 0 && ratio < Infinity)) {
       throw new RangeError(`hiddenRatio must be > 0, got ${ratio}`);
     }

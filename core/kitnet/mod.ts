@@ -4,3 +4,4 @@ export * from "./autoencoder_layer.ts";
 export * from "./correlation_mapper.ts";
 export * from "./kitnet.ts";
 export * from "./single_linkage.ts";
+export * from "./kitnet_defaults.ts";

@@ -9,7 +9,7 @@ import { availableParallelism } from "node:os";
 import { readCaptureBatches } from "../../files/mod.ts";
 import { kitsuneFeatureNames } from "../../../core/packets/mod.ts";
 import { Kitsune, type KitsuneOptions } from "../../../core/packets/mod.ts";
-import type { KitNETPhase } from "../../../core/kitnet/mod.ts";
+import { KITNET_DEFAULTS, type KitNETPhase } from "../../../core/kitnet/mod.ts";
 import { type Command, integerFlag, parseCommandArgs, stringFlag, UsageError } from "../command.ts";
 import type { ScoreThreshold } from "../../../core/thresholds/mod.ts";
 import { LineWriter } from "../../files/mod.ts";
@@ -35,9 +35,9 @@ Writes "index,score" rows, one per packet in order (0 while learning), to --out 
 to standard output. Progress (on a terminal) and a summary go to standard error.
 
 Model:
-  --max-ae N            most features per autoencoder (default 10)
+  --max-ae N            most features per autoencoder (default ${KITNET_DEFAULTS.maxAutoencoderSize})
   --fm-grace N          packets that learn the feature map (default: --ad-grace)
-  --ad-grace N          packets that train the autoencoders (default 10000)
+  --ad-grace N          packets that train the autoencoders (default ${KITNET_DEFAULTS.adGracePeriod})
 
 Feature tables (least recently used streams are evicted beyond these, and counted):
   --max-streams N       streams per table (default 20000)
@@ -74,9 +74,9 @@ const OPTIONS = {
 
 function kitsuneOptions(values: Record<string, string | boolean | undefined>): KitsuneOptions {
   return {
-    maxAutoencoderSize: integerFlag(values, "max-ae", 10),
+    maxAutoencoderSize: integerFlag(values, "max-ae", KITNET_DEFAULTS.maxAutoencoderSize),
     fmGracePeriod: integerFlag(values, "fm-grace", undefined, 0),
-    adGracePeriod: integerFlag(values, "ad-grace", 10000, 1),
+    adGracePeriod: integerFlag(values, "ad-grace", KITNET_DEFAULTS.adGracePeriod, 1),
     maxStreams: integerFlag(values, "max-streams", undefined, 2),
     maxPairs: integerFlag(values, "max-pairs", undefined, 1),
     webAssembly: true, // one KitNET on the hot path: the fast kernel

@@ -6,7 +6,12 @@
 
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { KitNET, type KitNETOptions, type KitNETPhase } from "../../../core/kitnet/mod.ts";
+import {
+  KitNET,
+  KITNET_DEFAULTS,
+  type KitNETOptions,
+  type KitNETPhase,
+} from "../../../core/kitnet/mod.ts";
 import { writeFileAtomic } from "../../files/mod.ts";
 import {
   type Command,
@@ -37,11 +42,11 @@ through KitNET. Writes "index,score" rows, one per input row in order (0 while l
 --out or, without it, to standard output. Progress and a summary go to standard error.
 
 Model (ignored with --load-model, which brings its own):
-  --max-ae N            most features per autoencoder (default 10)
+  --max-ae N            most features per autoencoder (default ${KITNET_DEFAULTS.maxAutoencoderSize})
   --fm-grace N          instances that learn the feature map (default: --ad-grace)
-  --ad-grace N          instances that train the autoencoders (default 10000)
-  --lr X                learning rate (default 0.1)
-  --hidden-ratio X      hidden units per visible unit (default 0.75)
+  --ad-grace N          instances that train the autoencoders (default ${KITNET_DEFAULTS.adGracePeriod})
+  --lr X                learning rate (default ${KITNET_DEFAULTS.learningRate})
+  --hidden-ratio X      hidden units per visible unit (default ${KITNET_DEFAULTS.hiddenRatio})
   --feature-map FILE    JSON list of feature index lists; skips the mapping phase
 
 Input and output:
@@ -91,11 +96,11 @@ function modelOptions(
 ): Omit<KitNETOptions, "n"> {
   const path = stringFlag(values, "feature-map");
   return {
-    maxAutoencoderSize: integerFlag(values, "max-ae", 10),
+    maxAutoencoderSize: integerFlag(values, "max-ae", KITNET_DEFAULTS.maxAutoencoderSize),
     fmGracePeriod: integerFlag(values, "fm-grace", undefined, 0),
-    adGracePeriod: integerFlag(values, "ad-grace", 10000, 1),
-    learningRate: numberFlag(values, "lr", 0.1, 0),
-    hiddenRatio: numberFlag(values, "hidden-ratio", 0.75, 0),
+    adGracePeriod: integerFlag(values, "ad-grace", KITNET_DEFAULTS.adGracePeriod, 1),
+    learningRate: numberFlag(values, "lr", KITNET_DEFAULTS.learningRate, 0),
+    hiddenRatio: numberFlag(values, "hidden-ratio", KITNET_DEFAULTS.hiddenRatio, 0),
     featureMap: path === undefined ? undefined : loadFeatureMap(path),
   };
 }
