@@ -178,3 +178,52 @@ export function readChoice<T extends string | number>(
   }
   return value as T;
 }
+
+/** `true` or `false` at `path`, or `fallback` when missing. */
+export function readBoolean(
+  value: unknown,
+  path: string,
+  problems: ConfigProblems,
+  fallback: boolean,
+): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value === "boolean") return value;
+  problems.add(path, `expected true or false, got ${describeValue(value)}`);
+  return fallback;
+}
+
+/** The `read*` functions bound to one object's keys, so each key is named once. */
+export interface KeyReaders {
+  /** {@linkcode readString} of `key`. */
+  string(key: string, fallback?: string): string | undefined;
+  /** {@linkcode readOptionalString} of `key`. */
+  optionalString(key: string): string | undefined;
+  /** {@linkcode readInteger} of `key`. */
+  integer(key: string, fallback: number, least: number, most?: number): number;
+  /** {@linkcode readNumber} of `key`. */
+  number(key: string, fallback: number, above: number, below?: number): number;
+  /** {@linkcode readChoice} of `key`. */
+  choice<T extends string | number>(key: string, choices: readonly T[], fallback: T): T;
+  /** {@linkcode readBoolean} of `key`. */
+  boolean(key: string, fallback: boolean): boolean;
+}
+
+/** Readers of `object`'s keys, each reporting at `path.key`. */
+export function keyReaders(
+  object: Record<string, unknown>,
+  path: string,
+  problems: ConfigProblems,
+): KeyReaders {
+  const at = (key: string) => joinPath(path, key);
+  return {
+    string: (key, fallback) => readString(object[key], at(key), problems, fallback),
+    optionalString: (key) => readOptionalString(object[key], at(key), problems),
+    integer: (key, fallback, least, most) =>
+      readInteger(object[key], at(key), problems, fallback, least, most),
+    number: (key, fallback, above, below) =>
+      readNumber(object[key], at(key), problems, fallback, above, below),
+    choice: (key, choices, fallback) =>
+      readChoice(object[key], at(key), problems, choices, fallback),
+    boolean: (key, fallback) => readBoolean(object[key], at(key), problems, fallback),
+  };
+}
