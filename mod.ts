@@ -43,10 +43,11 @@ export { Kitsune, type KitsuneOptions } from "./core/packets/mod.ts";
 export { ScoreThreshold, type ScoreThresholdOptions } from "./core/thresholds/mod.ts";
 export { ConfigError } from "./core/gateway/mod.ts";
 export {
-  GATEWAY_DEFAULTS,
-  type GatewayConfig,
+  type LimitsConfig,
+  PIPELINE_DEFAULTS,
+  type PipelineConfig,
   type StreamConfig,
-  validateGatewayConfig,
+  validatePipelineConfig,
 } from "./core/gateway/mod.ts";
 export {
   type AlertEvent,

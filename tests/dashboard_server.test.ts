@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { GatewayRunner } from "../adapters/gateway/mod.ts";
 import { type DashboardServer, startDashboard } from "../adapters/dashboard/mod.ts";
 import { startBroker } from "./support/mqtt_broker.ts";

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { GatewayEngine } from "../core/gateway/mod.ts";
 import { GatewayRunner } from "../adapters/gateway/mod.ts";
 import { SnapshotStore } from "../adapters/files/mod.ts";

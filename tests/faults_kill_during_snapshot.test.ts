@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { GatewayEngine } from "../core/gateway/mod.ts";
-import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { SnapshotStore } from "../adapters/files/mod.ts";
 import { CLI, runtimeCommand } from "./support/run_cli.ts";
 import { ROOT } from "./support/shared.ts";

@@ -12,7 +12,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { GatewayEngine } from "../core/gateway/mod.ts";
-import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { createDashboardApp } from "../adapters/dashboard/mod.ts";
 import { type GatewayEvent, GatewayRunner } from "../adapters/gateway/mod.ts";
 import { startBroker } from "./support/mqtt_broker.ts";

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { GatewayEngine } from "../core/gateway/mod.ts";
 import { createDashboardApp } from "../adapters/dashboard/mod.ts";
 import { GatewayRunner } from "../adapters/gateway/mod.ts";

@@ -9,7 +9,7 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { GatewayRunner } from "../adapters/gateway/mod.ts";
 import { PACKET_BATCH_BYTES } from "../adapters/mqtt/mod.ts";
 import { SEND_BUFFER_LIMIT } from "../adapters/mqtt/mod.ts";

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { DropOldestQueue } from "../core/gateway/mod.ts";
 import { type AlertEvent, GatewayEngine } from "../core/gateway/mod.ts";
-import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { ScoreHistory } from "../core/gateway/mod.ts";
 import {
   faultPayload,

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigError } from "../core/gateway/mod.ts";
 import { SENSOR_LAMBDAS } from "../core/gateway/mod.ts";
-import { GATEWAY_DEFAULTS, validateGatewayConfig } from "../core/gateway/mod.ts";
+import { GATEWAY_DEFAULTS, validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { smallConfig } from "./support/gateway_fixtures.ts";
 
 /** The problems a configuration is refused with. */

@@ -6,7 +6,7 @@ import {
   DampedFeatures,
   SENSOR_LAMBDAS,
 } from "../core/gateway/mod.ts";
-import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { GatewayEngine } from "../core/gateway/mod.ts";
 import { MersenneTwister } from "../core/math/mod.ts";
 import {

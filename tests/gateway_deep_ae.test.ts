@@ -7,7 +7,7 @@ import mqtt from "mqtt";
 import { ConfigError } from "../core/gateway/mod.ts";
 import { DampedFeatures, SENSOR_LAMBDAS } from "../core/gateway/mod.ts";
 import { DeepAutoencoder } from "../core/deep_ae/mod.ts";
-import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { type AlertEvent, GatewayEngine } from "../core/gateway/mod.ts";
 import { TabularEncoder } from "../core/deep_ae/mod.ts";
 import { readModelFiles } from "../adapters/files/mod.ts";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import mqtt from "mqtt";
-import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { GatewayRunner } from "../adapters/gateway/mod.ts";
 import { startBroker, type TestBroker } from "./support/mqtt_broker.ts";
 import { type MosquittoBroker, startMosquitto } from "./support/mosquitto.ts";

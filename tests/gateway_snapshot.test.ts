@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { SAVED_HISTORY_POINTS } from "../core/gateway/mod.ts";
 import { GatewayEngine } from "../core/gateway/mod.ts";
 import { seal, unseal } from "../core/codec/mod.ts";
-import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import {
   faultPayload,
   SensorSignal,

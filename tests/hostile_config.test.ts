@@ -9,7 +9,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ConfigError } from "../core/gateway/mod.ts";
-import { type GatewayConfig, validateGatewayConfig } from "../core/gateway/mod.ts";
+import { type GatewayConfig, validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { GatewayEngine } from "../core/gateway/mod.ts";
 import { checkProperty, PROPERTY_TEST } from "./support/hostile.ts";
 import { smallConfig } from "./support/gateway_fixtures.ts";

@@ -10,7 +10,7 @@ import { posix, win32 } from "node:path";
 import fc from "fast-check";
 import { deviceIdProblem, DeviceTopicPattern, MAX_DEVICE_ID_LENGTH } from "../core/gateway/mod.ts";
 import { GatewayEngine } from "../core/gateway/mod.ts";
-import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { checkProperty, PROPERTY_TEST } from "./support/hostile.ts";
 import { smallConfig } from "./support/gateway_fixtures.ts";
 

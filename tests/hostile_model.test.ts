@@ -17,7 +17,7 @@ import { DampedFeatures } from "../core/gateway/mod.ts";
 import { DeepAutoencoder } from "../core/deep_ae/mod.ts";
 import { deviceIdProblem } from "../core/gateway/mod.ts";
 import { GatewayEngine } from "../core/gateway/mod.ts";
-import { type GatewayConfig, validateGatewayConfig } from "../core/gateway/mod.ts";
+import { type GatewayConfig, validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { KitNET } from "../core/kitnet/mod.ts";
 import { MersenneTwister } from "../core/math/mod.ts";
 import { seal, unseal } from "../core/codec/mod.ts";

@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type GatewayCounters, GatewayEngine, type GatewayOutput } from "../core/gateway/mod.ts";
-import { type GatewayConfig, validateGatewayConfig } from "../core/gateway/mod.ts";
+import { type GatewayConfig, validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { DeepAutoencoder } from "../core/deep_ae/mod.ts";
 import {
   MAX_FEATURE_MAGNITUDE,

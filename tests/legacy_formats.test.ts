@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { DeepAutoencoder } from "../core/deep_ae/mod.ts";
 import { GatewayEngine } from "../core/gateway/mod.ts";
-import { validateGatewayConfig } from "../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { KitNET } from "../core/kitnet/mod.ts";
 import { MersenneTwister } from "../core/math/mod.ts";
 import {

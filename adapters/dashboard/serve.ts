@@ -5,8 +5,7 @@
  * @module
  */
 
-import { GATEWAY_DEFAULTS } from "../../core/gateway/mod.ts";
-import type { GatewayView } from "../gateway/mod.ts";
+import { GATEWAY_DEFAULTS, type GatewayView } from "../gateway/mod.ts";
 import { createDashboardApp, type DashboardOptions } from "./app.ts";
 
 /** Where and how to serve the dashboard. */

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type GatewayConfig, validateGatewayConfig } from "../../core/gateway/mod.ts";
+import { type GatewayConfig, validateGatewayConfig } from "../gateway/mod.ts";
 import type { FaultScheduleOptions } from "./fault_schedule.ts";
 import { TELEMETRY_FIELDS } from "./sensor_profiles.ts";
 

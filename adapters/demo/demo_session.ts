@@ -9,9 +9,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GATEWAY_DEFAULTS } from "../../core/gateway/mod.ts";
 import { type DashboardServer, startDashboard } from "../dashboard/mod.ts";
-import { GatewayRunner } from "../gateway/mod.ts";
+import { GATEWAY_DEFAULTS, GatewayRunner } from "../gateway/mod.ts";
 import {
   DEMO_SPEED,
   DEMO_STEP_SECONDS,

@@ -7,14 +7,14 @@
 
 import { readFileSync } from "node:fs";
 import { ConfigProblems } from "../../core/gateway/mod.ts";
-import type { GatewayConfig } from "../../core/gateway/mod.ts";
+import type { PipelineConfig } from "../../core/gateway/mod.ts";
 
 /**
  * The bytes of every `deep-ae` stream's model file, by its configured path (relative paths
  * from the working directory, as for `mqtt.ca`). Throws a {@linkcode ConfigError} naming the
  * key path and file of each one that cannot be read.
  */
-export function readModelFiles(config: GatewayConfig): Map<string, Uint8Array> {
+export function readModelFiles(config: PipelineConfig): Map<string, Uint8Array> {
   const models = new Map<string, Uint8Array>();
   const problems = new ConfigProblems();
   config.streams.forEach((stream, i) => {

@@ -6,7 +6,7 @@
  */
 
 import type { DevicePhase } from "../../core/gateway/mod.ts";
-import type { GatewayConfig } from "../../core/gateway/mod.ts";
+import type { GatewayConfig } from "./gateway_config.ts";
 import {
   type AlertEvent,
   type DeviceSummary,

@@ -10,7 +10,8 @@
 
 import { readFileSync } from "node:fs";
 import mqtt from "mqtt";
-import type { MqttConfig, StreamConfig } from "../../core/gateway/mod.ts";
+import type { StreamConfig } from "../../core/gateway/mod.ts";
+import type { MqttConfig } from "../gateway/mod.ts";
 import { PublishPacketBatch } from "./publish_packets.ts";
 
 const QOS0 = { qos: 0 } as const;

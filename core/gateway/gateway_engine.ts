@@ -20,7 +20,7 @@ import {
   type Verdict,
 } from "./device_detector.ts";
 import { DropOldestQueue } from "./drop_oldest_queue.ts";
-import type { GatewayConfig, StreamConfig } from "./gateway_config.ts";
+import type { PipelineConfig, StreamConfig } from "./pipeline_config.ts";
 import { LruTable } from "./lru_table.ts";
 import { PayloadDecoder, REJECT_REASONS, type RejectReason } from "./payload_decoder.ts";
 import { seal, unseal } from "../codec/mod.ts";
@@ -137,7 +137,7 @@ interface CompiledStream {
 /** The gateway's logic, fed messages and read by adapters. */
 export class GatewayEngine {
   /** The configuration it runs. */
-  readonly config: GatewayConfig;
+  readonly config: PipelineConfig;
   /** Where verdicts and alerts go. */
   output: GatewayOutput | undefined;
   /** The last refused message. */
@@ -162,7 +162,7 @@ export class GatewayEngine {
    * not fit its stream (input width versus the stream's fields or features).
    */
   constructor(
-    config: GatewayConfig,
+    config: PipelineConfig,
     output?: GatewayOutput,
     models: ReadonlyMap<string, Uint8Array> = new Map(),
   ) {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { PayloadConfig } from "./gateway_config.ts";
+import type { PayloadConfig } from "./pipeline_config.ts";
 
 /** Why a message was not scored. */
 export type RejectReason =

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
-import { validateGatewayConfig } from "../../core/gateway/mod.ts";
+import { validateGatewayConfig } from "../../adapters/gateway/mod.ts";
 import { type GatewayEvent, GatewayRunner, type GatewayView } from "../../adapters/gateway/mod.ts";
 import { SensorSignal, SMALL_LEARNING, smallConfig } from "./gateway_fixtures.ts";
 

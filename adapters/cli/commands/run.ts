@@ -7,10 +7,9 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { ConfigError } from "../../../core/gateway/mod.ts";
-import { validateGatewayConfig } from "../../../core/gateway/mod.ts";
 import { type Command, integerFlag, parseCommandArgs, stringFlag, UsageError } from "../command.ts";
 import { type DashboardServer, startDashboard } from "../../dashboard/mod.ts";
-import { GatewayRunner } from "../../gateway/mod.ts";
+import { GatewayRunner, validateGatewayConfig } from "../../gateway/mod.ts";
 
 const HELP = `foxtail run --config FILE [options]
 
