@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError } from "../core/gateway/mod.ts";
+import { ConfigError, PIPELINE_DEFAULTS, validatePipelineConfig } from "../core/gateway/mod.ts";
 import { SENSOR_LAMBDAS } from "../core/gateway/mod.ts";
 import { GATEWAY_DEFAULTS, validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { smallConfig } from "./support/gateway_fixtures.ts";
@@ -271,5 +271,20 @@ describe("gateway configuration", () => {
       /^streams\[1\]\.name: duplicate/,
     );
     assert.match(problemsOf([1])[0], /^\(root\): expected an object, got \[1\]/);
+  });
+
+  test("the pipeline's part reads alone, and knows nothing of the adapters' sections", () => {
+    const { streams, limits, snapshots } = smallConfig();
+    const pipeline = validatePipelineConfig({ streams, limits });
+    const whole = validateGatewayConfig(smallConfig());
+    assert.deepEqual(pipeline, { streams: whole.streams, limits: whole.limits });
+    assert.equal(pipeline.limits.maxPayloadBytes, PIPELINE_DEFAULTS.maxPayloadBytes);
+    try {
+      validatePipelineConfig({ streams, limits, snapshots });
+      assert.fail("the snapshots section was accepted");
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.problems[0], /^snapshots: unknown key \(allowed here: streams, limits\)/);
+    }
   });
 });
