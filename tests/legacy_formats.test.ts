@@ -22,7 +22,7 @@ import {
   reading,
 } from "./fixtures/legacy/legacy_stream.ts";
 
-const dir = new URL("./fixtures/legacy", import.meta.url);
+const dir = new URL("./fixtures/legacy/", import.meta.url);
 const bytesOf = (name: string) => new Uint8Array(readFileSync(new URL(name, dir)));
 const jsonOf = (name: string) => JSON.parse(readFileSync(new URL(name, dir), "utf8"));
 
