@@ -4,16 +4,67 @@
  * The core is plain TypeScript with no runtime APIs and no dependencies; it runs unchanged on
  * Deno, Bun and Node.
  *
+ * Every detector implements one interface ({@linkcode Detector}: learn and score one instance,
+ * its phase, an explanation, its state as bytes); the registry makes one by its type's name
+ * and reads any model file back.
+ *
  * @example
  * ```ts
- * import { KitNET } from "./mod.ts";
- * const k = new KitNET({ n: 3, fmGracePeriod: 100, adGracePeriod: 1000 });
- * const score = k.process([0.1, 20, 3]);
+ * import { detectorType, readDetector } from "./mod.ts";
+ * const shape = { stream: "env", fields: ["t", "h", "p"], features: ["t", "h", "p"], files: new Map() };
+ * const detector = detectorType("kitnet")
+ *   .forStream({ type: "kitnet", fmGracePeriod: 100, adGracePeriod: 1000 }, shape)
+ *   .create();
+ * const score = detector.process([0.1, 20, 3]); // 0 while it learns
+ * const copy = readDetector(detector.toBytes());
  * ```
  *
  * @module
  */
 
+export {
+  type Detector,
+  type DetectorPhase,
+  type DetectorType,
+  type EpochProgress,
+  type FeatureGroup,
+  type FitOptions,
+  type FitResult,
+  type ModelOptions,
+  ModelProblem,
+  type ScoreExplanation,
+  type StreamDetectors,
+  type StreamShape,
+} from "./core/detector.ts";
+export {
+  DEFAULT_DETECTOR_TYPE,
+  DETECTOR_TYPES,
+  detectorType,
+  LEGACY_MODEL_CODES,
+  readDetector,
+} from "./core/registry.ts";
+export {
+  type Calibration,
+  calibrationFor,
+  type CalibrationOptions,
+  exceeds,
+  FixedThreshold,
+  hasThreshold,
+  LogNormalCalibration,
+  NO_THRESHOLD,
+} from "./core/thresholds/mod.ts";
+export {
+  KITNET_TYPE,
+  KitNETDetector,
+  type KitNETModelOptions,
+  kitnetType,
+} from "./core/kitnet/mod.ts";
+export {
+  DEEP_AE_TYPE,
+  DeepAeDetector,
+  type DeepAeModelOptions,
+  deepAeType,
+} from "./core/deep_ae/mod.ts";
 export {
   type AutoencoderContribution,
   type Explanation,

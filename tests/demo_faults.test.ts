@@ -39,8 +39,8 @@ function runEngine(nodes: number, seed: number, steps: number): EngineRun {
   const executingFrom = new Map<string, number>();
   const engine = new GatewayEngine(config, {
     score(device, verdict, ts) {
-      if (verdict.phase === "executing" && !executingFrom.has(device.id)) {
-        executingFrom.set(device.id, ts);
+      if (verdict.phase === "executing" && !executingFrom.has(device)) {
+        executingFrom.set(device, ts);
       }
     },
     alert(alert) {

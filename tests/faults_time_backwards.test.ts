@@ -139,17 +139,17 @@ function checkedEngine(cfg: ReturnType<typeof validateGatewayConfig>): {
   const seen: Seen[] = [];
   const engine = new GatewayEngine(cfg, {
     score: (device, v) => {
-      assert.ok(Number.isFinite(v.score) && v.score >= 0, `${device.id}: score ${v.score}`);
+      assert.ok(Number.isFinite(v.score) && v.score >= 0, `${device}: score ${v.score}`);
       // NaN stands for "no threshold yet", and only before the device executes.
       if (v.phase === "executing") {
-        assert.ok(Number.isFinite(v.threshold), `${device.id}: threshold ${v.threshold}`);
+        assert.ok(Number.isFinite(v.threshold), `${device}: threshold ${v.threshold}`);
       }
-      const input = device.input!;
+      const input = engine.device(device)!.input!;
       for (let f = 0; f < input.length; f++) {
-        assert.ok(Number.isFinite(input[f]), `${device.id}: feature ${f} is ${input[f]}`);
+        assert.ok(Number.isFinite(input[f]), `${device}: feature ${f} is ${input[f]}`);
       }
       seen.push({
-        device: device.id,
+        device,
         score: v.score,
         threshold: v.threshold,
         anomaly: v.anomaly,

@@ -385,7 +385,7 @@ describe("gateway snapshots with damped features", () => {
     seen: unknown[],
   ) => {
     engine.output = {
-      score: (device, v) => seen.push([device.id, v.score, v.threshold, v.anomaly, v.phase]),
+      score: (device, v) => seen.push([device, v.score, v.threshold, v.anomaly, v.phase]),
       alert: (alert) => seen.push(alert),
     };
     for (let k = from; k < to; k++) {

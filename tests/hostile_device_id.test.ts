@@ -180,7 +180,7 @@ describe("hostile device ids", () => {
           const ids: string[] = [];
           const config = validateGatewayConfig(smallConfig({ limits: { maxDevices: 64 } }));
           const engine = new GatewayEngine(config, {
-            score: (device) => ids.push(device.id),
+            score: (device) => ids.push(device),
             alert: () => {},
           });
           for (const t of topics) {

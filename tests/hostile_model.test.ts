@@ -71,7 +71,7 @@ function applyEdits(sealed: Uint8Array, kind: string, edits: readonly PayloadEdi
     }
     let version: number, payload: Uint8Array;
     try {
-      ({ version, payload } = unseal(bytes, kind, [1, 2, 3]));
+      ({ version, payload } = unseal(bytes, kind, [1, 2, 3, 4]));
     } catch {
       continue; // an envelope edit broke it already
     }
@@ -283,7 +283,7 @@ function checkSnapshot(bytes: Uint8Array, config: GatewayConfig): void {
   try {
     report = engine.restore(bytes);
   } catch (error) {
-    assertRefusal(error, /gateway snapshot|KitNET state|damped features state/);
+    assertRefusal(error, /gateway snapshot|KitNET state|damped features state|score history/);
     assert.equal(JSON.stringify(engine.counters()), before, "a refused snapshot changed state");
     return;
   }
@@ -322,7 +322,7 @@ function mappingState(n: number, o: { trained?: number; count?: number; sum0?: n
 
 /** `bytes` (sealed `kind`) with the f64 at payload offset `at` set to `value`, re-sealed. */
 function withF64(bytes: Uint8Array, kind: string, at: number, value: number): Uint8Array {
-  const { version, payload } = unseal(bytes, kind, [1, 2, 3]);
+  const { version, payload } = unseal(bytes, kind, [1, 2, 3, 4]);
   const copy = payload.slice();
   new DataView(copy.buffer).setFloat64(at, value, true);
   return seal(kind, version, copy);

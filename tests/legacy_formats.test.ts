@@ -44,7 +44,7 @@ describe("files written before the detector interface", () => {
         {
           score: (d, v) =>
             seen.push({
-              device: d.id,
+              device: d,
               score: v.score,
               threshold: Number.isNaN(v.threshold) ? null : v.threshold,
               anomaly: v.anomaly,
@@ -62,6 +62,12 @@ describe("files written before the detector interface", () => {
         engine.devices().map(withoutScore),
         expected.devices.map(withoutScore),
       );
+      // Format 2 kept no score history; format 3 keeps each device's newest scores.
+      for (const d of engine.devices()) {
+        const kept = engine.deviceScores(d.id)!.length;
+        if (version === "v2") assert.equal(kept, 0, d.id);
+        else assert.equal(kept, Math.min(d.messages, 300), d.id);
+      }
       // Advance each device's readings to where the snapshot was taken, without the engine.
       const rngs = deviceRngs();
       for (const [id, rng] of rngs) {

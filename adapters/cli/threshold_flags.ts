@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { KitNETPhase } from "../../core/kitnet/mod.ts";
+import type { DetectorPhase } from "../../core/detector.ts";
+import { hasThreshold } from "../../core/thresholds/mod.ts";
 import { ScoreThreshold } from "../../core/thresholds/mod.ts";
 import { integerFlag, numberFlag, type ParsedArgs, UsageError } from "./command.ts";
 
@@ -30,17 +31,17 @@ export function thresholdFromFlags(values: ParsedArgs["values"]): ScoreThreshold
 
 /** The detector's phase, with "calibrating" while executing scores still fill the window. */
 export function reportedPhase(
-  phase: KitNETPhase,
+  phase: DetectorPhase,
   threshold: ScoreThreshold | undefined,
-): KitNETPhase | "calibrating" {
-  return phase === "executing" && threshold !== undefined && threshold.threshold === undefined
+): DetectorPhase | "calibrating" {
+  return phase === "executing" && threshold !== undefined && !hasThreshold(threshold.threshold)
     ? "calibrating"
     : phase;
 }
 
 /** "threshold … (tail probability …), N anomalies over it", or how far calibration got. */
 export function thresholdSummary(threshold: ScoreThreshold): string {
-  if (threshold.threshold === undefined) {
+  if (!hasThreshold(threshold.threshold)) {
     return `threshold not set: calibration has ${threshold.calibrated}/${threshold.calibration} ` +
       `scores`;
   }

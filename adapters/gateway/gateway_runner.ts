@@ -132,14 +132,14 @@ export class GatewayRunner implements GatewayView {
         const threshold = Number.isNaN(v.threshold) ? "null" : String(v.threshold);
         // Built by hand: one string per message, no intermediate object.
         this.link.publishScore(
-          `${this.#scoreTopicPrefix}${device.id}/score`,
+          `${this.#scoreTopicPrefix}${device}/score`,
           `{"ts":${ts},"score":${v.score},"threshold":${threshold},"anomaly":${v.anomaly},` +
             `"phase":"${v.phase}"}`,
         );
         if (this.#listeners.size > 0) {
           this.#emit({
             type: "score",
-            device: device.id,
+            device,
             ts,
             score: v.score,
             threshold: Number.isNaN(v.threshold) ? null : v.threshold,
@@ -278,7 +278,7 @@ export class GatewayRunner implements GatewayView {
 
   /** A device's recent scores, oldest first. */
   deviceScores(id: string, limit?: number): ScorePoint[] | undefined {
-    return this.engine.device(id)?.history.points(limit);
+    return this.engine.deviceScores(id, limit);
   }
 
   /** Recent alerts, newest first. */
@@ -320,9 +320,6 @@ export class GatewayRunner implements GatewayView {
 
   /** Sets or clears a device's manual threshold. */
   setThreshold(id: string, value: number | null): boolean {
-    const device = this.engine.device(id);
-    if (device === undefined) return false;
-    device.setThreshold(value);
-    return true;
+    return this.engine.setThreshold(id, value);
   }
 }

@@ -2,21 +2,16 @@
  * The deep-autoencoder protocol of `spec/deep-autoencoder.md` on KDD-99 or NSL-KDD, end to end:
  * load, binarise labels, (KDD-99) drop duplicates, one-hot and standardise with training
  * statistics, keep normal training rows, train, set the threshold from the training errors, and
- * measure the test set. The same preprocessed rows can go through KitNET instead, so the two
- * detectors are compared on equal terms.
+ * measure the test set. The same preprocessed rows can go through any detector type instead (KitNET),
+ * through the detector interface, so the detectors are compared on equal terms.
  *
  * @module
  */
 
 import { thresholdFor, type ThresholdRule } from "../../core/thresholds/mod.ts";
-import {
-  DeepAutoencoder,
-  type DeepAutoencoderTrainingOptions,
-  KDD99_TRAINING,
-  NSL_KDD_TRAINING,
-} from "../../core/deep_ae/mod.ts";
-import type { EpochReport } from "../../core/deep_ae/mod.ts";
-import { KitNET, KITNET_DEFAULTS } from "../../core/kitnet/mod.ts";
+import { DEEP_AE_TYPE } from "../../core/deep_ae/mod.ts";
+import type { Detector, EpochProgress } from "../../core/detector.ts";
+import { detectorType } from "../../core/registry.ts";
 import {
   type ClassificationReport,
   classificationReport,
@@ -28,9 +23,6 @@ import {
 import { TabularEncoder } from "../../core/deep_ae/mod.ts";
 import { KDD_COLUMNS, type KddDataset, type KddFormat, loadKdd } from "./kdd_records.ts";
 
-/** The detectors `evaluate` compares. */
-export type DetectorName = "deep-ae" | "kitnet";
-
 /** What to run. */
 export interface KddExperimentOptions {
   /** Which benchmark the files are. */
@@ -39,8 +31,8 @@ export interface KddExperimentOptions {
   train: string;
   /** Test file (plain or gzip). */
   test: string;
-  /** Detector. Default "deep-ae". */
-  model?: DetectorName;
+  /** The detector type (as a configuration names it). Default the protocol's, `"deep-ae"`. */
+  model?: string;
   /** Threshold rule. Default the paper's. */
   threshold?: ThresholdRule;
   /** Seed of initialisation and shuffling. Default 1. */
@@ -51,8 +43,8 @@ export interface KddExperimentOptions {
   learningRate?: number;
   /** Read at most this many records of each file (for quick runs and tests). */
   limit?: number;
-  /** Called after every deep-AE epoch. */
-  onEpoch?: (report: EpochReport) => void;
+  /** Called after every epoch of a type that trains in epochs. */
+  onEpoch?: (report: EpochProgress) => void;
   /** Called when a phase starts ("loading", "training", …). */
   onPhase?: (phase: string) => void;
 }
@@ -61,12 +53,14 @@ export interface KddExperimentOptions {
 export interface KddExperimentResult {
   /** The benchmark. */
   dataset: KddFormat;
-  /** The detector. */
-  model: DetectorName;
+  /** The detector type. */
+  model: string;
   /** Seed used. */
   seed: number;
   /** Training parameters used. */
   training: { epochs: number; learningRate: number; batchSize?: number; l2?: number };
+  /** How the detector was trained, in a line. */
+  trainingDescription: string;
   /** Training records kept (after de-duplication) and how many of them are normal. */
   trainRows: number;
   /** Normal training rows (the only ones trained on). */
@@ -97,13 +91,8 @@ export interface KddExperimentResult {
   trainSeconds: number;
   /** Seconds for the whole experiment. */
   totalSeconds: number;
-  /** The trained deep autoencoder (calibrated), for saving. */
-  deepAutoencoder?: DeepAutoencoder;
-}
-
-/** The paper's training settings for a benchmark. */
-export function paperTraining(dataset: KddFormat): DeepAutoencoderTrainingOptions {
-  return dataset === "nsl-kdd" ? { ...NSL_KDD_TRAINING } : { ...KDD99_TRAINING };
+  /** The trained detector (with its threshold, for a type that keeps one), for saving. */
+  detector: Detector;
 }
 
 /** Runs the protocol and measures the test set. */
@@ -111,7 +100,7 @@ export async function runKddExperiment(
   options: KddExperimentOptions,
 ): Promise<KddExperimentResult> {
   const started = Date.now();
-  const model = options.model ?? "deep-ae";
+  const model = options.model ?? DEEP_AE_TYPE;
   const rule = options.threshold ?? { kind: "paper" };
   const seed = options.seed ?? 1;
   const dedup = options.dataset === "kdd99";
@@ -134,53 +123,31 @@ export async function runKddExperiment(
   const normalRows = encoder.encode(normal);
   const testRows = encoder.encode(test.records);
 
-  let trainingErrors: Float64Array;
-  let testScores: Float64Array;
-  let trainSeconds: number;
-  let training: KddExperimentResult["training"];
-  let deepAutoencoder: DeepAutoencoder | undefined;
-  let finalLoss: number | undefined;
-  let finalValidationLoss: number | undefined;
   options.onPhase?.("training");
-  if (model === "deep-ae") {
-    const settings = paperTraining(options.dataset);
-    if (options.epochs !== undefined) settings.epochs = options.epochs;
-    if (options.learningRate !== undefined) settings.learningRate = options.learningRate;
-    settings.onEpoch = options.onEpoch;
-    const ae = DeepAutoencoder.create({ inputSize: d, seed, encoder });
-    const history = ae.train(normalRows, settings);
-    trainSeconds = history.seconds;
-    finalLoss = history.loss.at(-1);
-    finalValidationLoss = history.validationLoss.at(-1);
-    options.onPhase?.("scoring");
-    trainingErrors = ae.errors(normalRows);
-    ae.calibrate(trainingErrors, rule);
-    testScores = ae.errors(testRows);
-    ae.metadata = JSON.stringify({
-      dataset: options.dataset,
-      trainFile: options.train,
-      epochs: settings.epochs,
-      learningRate: settings.learningRate,
-      batchSize: settings.batchSize,
-      seed,
-    });
-    deepAutoencoder = ae;
-    training = {
-      epochs: settings.epochs,
-      learningRate: settings.learningRate!,
-      batchSize: settings.batchSize,
-      l2: settings.penalties?.[0]?.lambda,
-    };
-  } else {
-    const passes = options.epochs ?? 1;
-    const learningRate = options.learningRate ?? KITNET_DEFAULTS.learningRate;
-    const t0 = Date.now();
-    const scores = kitnetScores(normalRows, testRows, d, passes, learningRate);
-    trainSeconds = (Date.now() - t0) / 1000;
-    trainingErrors = scores.training;
-    testScores = scores.test;
-    training = { epochs: passes, learningRate };
-  }
+  // The dataset names the paper's settings for it (a type without presets ignores them).
+  const fit = detectorType(model).fitRows(normalRows, d, {
+    epochs: options.epochs,
+    learningRate: options.learningRate,
+    seed,
+    preset: options.dataset,
+    encoder,
+    thresholdRule: rule,
+    onEpoch: options.onEpoch,
+    metadata: (t) =>
+      JSON.stringify({
+        dataset: options.dataset,
+        trainFile: options.train,
+        epochs: t.epochs,
+        learningRate: t.learningRate,
+        batchSize: t.batchSize,
+        seed,
+      }),
+  });
+  options.onPhase?.("scoring");
+  const trainingErrors = new Float64Array(normalRows.length / d);
+  fit.detector.scoreMany(normalRows, trainingErrors);
+  const testScores = new Float64Array(testRows.length / d);
+  fit.detector.scoreMany(testRows, testScores);
   const threshold = thresholdFor(rule, trainingErrors);
   let below = 0;
   for (const e of trainingErrors) if (e < threshold) below++;
@@ -191,7 +158,8 @@ export async function runKddExperiment(
     dataset: options.dataset,
     model,
     seed,
-    training,
+    training: fit.training,
+    trainingDescription: fit.description,
     trainRows: train.records.length,
     trainNormalRows: normal.length,
     testRows: test.records.length,
@@ -203,43 +171,12 @@ export async function runKddExperiment(
     report,
     auc: rocAuc(test.attack, testScores),
     prAuc: prAuc(test.attack, testScores),
-    finalLoss,
-    finalValidationLoss,
-    trainSeconds,
+    finalLoss: fit.finalLoss,
+    finalValidationLoss: fit.finalValidationLoss,
+    trainSeconds: fit.seconds,
     totalSeconds: (Date.now() - started) / 1000,
-    deepAutoencoder,
+    detector: fit.detector,
   };
-}
-
-/**
- * KitNET on the same rows: one pass over the normal training rows learns the feature map (the
- * grace period is exactly those rows), `passes` more train the autoencoders; then the training
- * rows (for the threshold) and the test rows are scored without learning.
- */
-function kitnetScores(
-  normalRows: Float64Array,
-  testRows: Float64Array,
-  d: number,
-  passes: number,
-  learningRate: number,
-): { training: Float64Array; test: Float64Array } {
-  const n = normalRows.length / d;
-  const k = new KitNET({
-    n: d,
-    maxAutoencoderSize: KITNET_DEFAULTS.maxAutoencoderSize,
-    fmGracePeriod: n - 1, // KitNET maps on instances 0 … fmGracePeriod inclusive
-    adGracePeriod: n * passes,
-    learningRate,
-  });
-  for (let pass = 0; pass <= passes; pass++) {
-    for (let r = 0; r < n; r++) k.train(normalRows.subarray(r * d, (r + 1) * d));
-  }
-  const score = (rows: Float64Array) => {
-    const out = new Float64Array(rows.length / d);
-    for (let r = 0; r < out.length; r++) out[r] = k.execute(rows.subarray(r * d, (r + 1) * d));
-    return out;
-  };
-  return { training: score(normalRows), test: score(testRows) };
 }
 
 function checkClasses(data: KddDataset, path: string, needAttacks: boolean): void {

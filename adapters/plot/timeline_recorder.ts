@@ -44,8 +44,8 @@ export class TimelineRecorder {
     this.#scores[this.#length++] = score;
   }
 
-  /** Writes the timeline to `path` (folders created as needed). */
-  writeSvg(path: string, title: string, threshold?: number): void {
+  /** Writes the timeline to `path` (folders created as needed), with `threshold` if it is one. */
+  writeSvg(path: string, title: string, threshold: number = NaN): void {
     this.#closeSpan();
     this.#phase = undefined;
     mkdirSync(dirname(path), { recursive: true });
@@ -55,7 +55,7 @@ export class TimelineRecorder {
         scores: this.#scores.subarray(0, this.#length),
         title,
         spans: this.#spans,
-        threshold,
+        threshold: Number.isNaN(threshold) ? undefined : threshold,
       }),
     );
   }

@@ -78,3 +78,10 @@ export function unseal(
   }
   return { version, payload: bytes.subarray(HEADER, HEADER + length) };
 }
+
+/** The kind a sealed state's header names, or undefined when `bytes` is not one (no magic). */
+export function sealedKind(bytes: Uint8Array): string | undefined {
+  if (bytes.length < HEADER) return undefined;
+  for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) return undefined;
+  return String.fromCharCode(bytes[4], bytes[5], bytes[6], bytes[7]);
+}

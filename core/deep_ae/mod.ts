@@ -7,3 +7,4 @@ export * from "./deep_autoencoder.ts";
 export * from "./dense_network.ts";
 export * from "./dense_trainer.ts";
 export * from "./tabular_encoder.ts";
+export * from "./deep_ae_detector.ts";

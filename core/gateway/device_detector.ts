@@ -1,18 +1,18 @@
 /**
- * One device's detector: its features (the values, or their damped statistics), its model (a
- * KitNET learned on the device's own telemetry with a log-normal threshold calibrated on its
- * first scores, or a trained deep autoencoder shared by the stream), the attribution of
- * anomalies, and a ring of recent scores.
+ * One device's detector: its features (the values, or their damped statistics), its model
+ * (any {@linkcode Detector}: made by the stream's {@linkcode StreamDetectors}), the calibration
+ * that turns its scores into anomalies, a manual threshold, the attribution of anomalies, and a
+ * ring of recent scores. Which model it holds, it does not ask.
  *
  * @module
  */
 
 import { ByteReader, ByteWriter } from "../codec/mod.ts";
 import { DampedFeatures } from "./damped_features.ts";
-import type { DeepAeScorer } from "../deep_ae/mod.ts";
-import type { ModelConfig, ThresholdConfig } from "./gateway_config.ts";
-import { KitNET } from "../kitnet/mod.ts";
-import { LogNormalCalibrator, logNormalThreshold } from "../thresholds/mod.ts";
+import type { Detector, ScoreExplanation, StreamDetectors } from "../detector.ts";
+import { LEGACY_MODEL_CODES } from "../registry.ts";
+import type { ThresholdConfig } from "./pipeline_config.ts";
+import { type Calibration, calibrationFor, exceeds, NO_THRESHOLD } from "../thresholds/mod.ts";
 import { ScoreHistory } from "./score_history.ts";
 
 /** Where a device's detector is: learning its feature map, training, calibrating, scoring. */
@@ -54,7 +54,7 @@ export interface Verdict {
   phase: DevicePhase;
 }
 
-/** What a detector is built from (the stream's settings). */
+/** What a stream's detectors are built from (the stream's settings). */
 export interface DetectorSettings {
   /** Names of the values each message carries, in vector order. */
   fields: readonly string[];
@@ -62,11 +62,11 @@ export interface DetectorSettings {
   features: readonly string[];
   /** Decay rates λ (per second) of damped features; undefined for raw ones. */
   lambdas?: readonly number[];
-  /** The model's options. */
-  model: ModelConfig;
-  /** The trained model of a `deep-ae` stream, shared by its devices. */
-  deepAe?: DeepAeScorer;
-  /** Threshold options (KitNET's). */
+  /** The stream's model type, as configured. */
+  type: string;
+  /** The stream's detectors: made new, saved and restored. */
+  detectors: StreamDetectors;
+  /** Calibration options (for a model without a threshold of its own). */
   threshold: ThresholdConfig;
   /** Scores kept for the dashboard. */
   historyPoints: number;
@@ -80,16 +80,16 @@ export const SAVED_HISTORY_POINTS = 300;
 
 /** The learned parts of a restored detector (each made new when absent). */
 export interface LearnedState {
-  /** The KitNET of a `kitnet` stream's device. */
-  kitnet?: KitNET;
-  /** Its threshold calibration. */
-  calibrator?: LogNormalCalibrator;
+  /** The model. */
+  detector?: Detector;
+  /** Its threshold calibration's saved state. */
+  calibration?: Uint8Array;
   /** The damped windows of a `damped` stream's device. */
   damped?: DampedFeatures;
 }
 
-const MODEL_KITNET = 0, MODEL_DEEP_AE = 1;
 const FEATURES_RAW = 0, FEATURES_DAMPED = 1;
+const NOTHING = new Uint8Array(0);
 
 /** A device's detector. */
 export class DeviceDetector {
@@ -106,16 +106,14 @@ export class DeviceDetector {
   /** Anomalies flagged. */
   anomalies = 0;
   readonly #settings: DetectorSettings;
-  readonly #kitnet: KitNET | undefined;
-  readonly #calibrator: LogNormalCalibrator | undefined;
-  readonly #deepAe: DeepAeScorer | undefined;
+  readonly #detector: Detector;
+  readonly #calibration: Calibration;
   readonly #damped: DampedFeatures | undefined;
   /** The damped features of the last message (undefined for raw features). */
   readonly #features: Float64Array | undefined;
   /** The model's input for the last message, for its attribution. */
   #input: Float64Array | undefined;
-  #calibrated = NaN;
-  #manual = NaN;
+  #manual = NO_THRESHOLD;
   readonly #verdict: Verdict = { score: 0, threshold: NaN, anomaly: false, phase: "mapping" };
 
   /** A detector for device `id` of `stream`: new, or from `learned` state. */
@@ -123,25 +121,12 @@ export class DeviceDetector {
     this.id = id;
     this.stream = stream;
     this.#settings = settings;
-    const m = settings.model;
-    if (m.type === "deep-ae") {
-      if (settings.deepAe === undefined) {
-        throw new Error(`stream "${stream}" has a deep-ae model but no model was loaded`);
-      }
-      this.#deepAe = settings.deepAe;
-    } else {
-      this.#kitnet = learned?.kitnet ?? new KitNET({
-        n: settings.features.length,
-        maxAutoencoderSize: m.maxAutoencoderSize,
-        fmGracePeriod: m.fmGracePeriod,
-        adGracePeriod: m.adGracePeriod,
-        learningRate: m.learningRate,
-        hiddenRatio: m.hiddenRatio,
-      });
-      this.#calibrator = learned?.calibrator ??
-        new LogNormalCalibrator(settings.threshold.calibrationWindow);
-      if (this.#calibrator.complete) this.#fitThreshold();
-    }
+    this.#detector = learned?.detector ?? settings.detectors.create();
+    this.#calibration = calibrationFor(
+      this.#detector.ownThreshold,
+      settings.threshold,
+      learned?.calibration,
+    );
     if (settings.lambdas !== undefined) {
       this.#damped = learned?.damped ??
         new DampedFeatures(settings.fields.length, settings.lambdas);
@@ -150,29 +135,23 @@ export class DeviceDetector {
     this.history = new ScoreHistory(settings.historyPoints);
   }
 
-  /** The detector's phase (a deep autoencoder is trained already: always `executing`). */
+  /** The detector's phase (its model's, with `calibrating` once it scores but calibrates). */
   get phase(): DevicePhase {
-    const kitnet = this.#kitnet;
-    if (kitnet === undefined) return "executing";
-    const phase = kitnet.phase;
+    const phase = this.#detector.phase;
     if (phase !== "executing") return phase;
-    return this.#calibrator!.complete ? "executing" : "calibrating";
+    return this.#calibration.calibrating ? "calibrating" : "executing";
   }
 
   /** Share of learning and calibration done, in [0, 1]. */
   get progress(): number {
-    const k = this.#kitnet;
-    if (k === undefined) return 1;
-    const calibrator = this.#calibrator!;
-    const learn = k.fmGracePeriod + k.adGracePeriod + 1;
-    const total = learn + calibrator.window;
-    return Math.min(1, (learn - k.remainingGrace + calibrator.count) / total);
+    const d = this.#detector, c = this.#calibration;
+    const total = d.learningTotal + c.window;
+    return total === 0 ? 1 : Math.min(1, (d.learningDone + c.taken) / total);
   }
 
-  /** The threshold in force (a manual one wins over the model's); NaN when none. */
+  /** The threshold in force (a manual one wins over the calibrated one); NaN when none. */
   get threshold(): number {
-    if (!Number.isNaN(this.#manual)) return this.#manual;
-    return this.#deepAe !== undefined ? this.#deepAe.threshold : this.#calibrated;
+    return Number.isNaN(this.#manual) ? this.#calibration.threshold : this.#manual;
   }
 
   /**
@@ -189,12 +168,12 @@ export class DeviceDetector {
     return this.#verdict;
   }
 
-  /** Sets a manual threshold (> 0), or clears it with `null` to use the model's. */
+  /** Sets a manual threshold (> 0), or clears it with `null` to use the calibrated one. */
   setThreshold(value: number | null): void {
     if (value !== null && !(value > 0 && value < Infinity)) {
       throw new RangeError(`a threshold must be a positive finite number, got ${value}`);
     }
-    this.#manual = value ?? NaN;
+    this.#manual = value ?? NO_THRESHOLD;
   }
 
   /**
@@ -209,23 +188,16 @@ export class DeviceDetector {
       x = this.#features!;
     }
     this.#input = x;
-    let score: number, threshold: number, anomaly: boolean, phase: DevicePhase;
-    const deepAe = this.#deepAe;
-    if (deepAe !== undefined) {
-      score = deepAe.score(x);
-      phase = "executing";
-      threshold = this.threshold;
-      anomaly = score >= threshold; // the model's own rule
-    } else {
-      const kitnet = this.#kitnet!, calibrator = this.#calibrator!;
-      const wasExecuting = kitnet.phase === "executing";
-      const calibrating = wasExecuting && !calibrator.complete;
-      phase = wasExecuting ? (calibrating ? "calibrating" : "executing") : kitnet.phase;
-      score = kitnet.process(x);
-      if (calibrating && calibrator.add(score)) this.#fitThreshold();
-      threshold = phase === "executing" ? this.threshold : NaN;
-      anomaly = score > threshold; // false while NaN
-    }
+    const detector = this.#detector, calibration = this.#calibration;
+    const executing = detector.phase === "executing";
+    const calibrating = executing && calibration.calibrating;
+    const phase: DevicePhase = executing
+      ? (calibrating ? "calibrating" : "executing")
+      : detector.phase;
+    const score = detector.process(x);
+    if (calibrating) calibration.observe(score);
+    const threshold = phase === "executing" ? this.threshold : NO_THRESHOLD;
+    const anomaly = exceeds(score, threshold, calibration.inclusive);
     const v = this.#verdict;
     v.score = score;
     v.threshold = threshold;
@@ -243,60 +215,24 @@ export class DeviceDetector {
    * input it explains is only kept until the stream's next message. Learns nothing.
    */
   attribution(): Attribution {
-    const names = this.#settings.features;
     const x = this.#input;
     if (x === undefined) throw new Error(`device "${this.id}" has scored no message yet`);
-    if (this.#deepAe !== undefined) return this.#deepAeAttribution(x, names);
-    const { autoencoders } = this.#kitnet!.explain(x);
-    const named = autoencoders
-      .map((a) => ({ features: a.features.map((i) => names[i]), rmse: a.rmse }))
-      .sort((a, b) => b.rmse - a.rmse);
-    return { features: named[0].features, rmse: named[0].rmse, autoencoders: named };
-  }
-
-  #deepAeAttribution(x: Float64Array, names: readonly string[]): Attribution {
-    const squared = new Float64Array(names.length);
-    const mse = this.#deepAe!.score(x, squared);
-    const errors = names
-      .map((feature, i) => ({ feature, squaredError: squared[i] }))
-      .sort((a, b) => b.squaredError - a.squaredError);
-    const total = mse * names.length;
-    const features: string[] = [];
-    let covered = 0;
-    for (const e of errors) {
-      features.push(e.feature);
-      covered += e.squaredError;
-      if (covered >= total / 2) break;
-    }
-    const rmse = Math.sqrt(mse);
-    return { features, rmse, autoencoders: [{ features: names.slice(), rmse }], errors };
-  }
-
-  #fitThreshold(): void {
-    this.#calibrated = logNormalThreshold(
-      this.#calibrator!.fit(),
-      this.#settings.threshold.tailProbability,
-    );
+    return attributionOf(this.#detector.explain(x), this.#settings.features);
   }
 
   /**
    * Writes the detector's state (model, calibration, damped windows, counters, and the newest
-   * {@linkcode SAVED_HISTORY_POINTS} of its score history) to `w`. A deep autoencoder is not
-   * written: it is the stream's, loaded from its file.
+   * {@linkcode SAVED_HISTORY_POINTS} of its score history) to `w`. A model the stream shares
+   * (a trained deep autoencoder) writes nothing of its own: it is loaded from its file.
    */
   write(w: ByteWriter): void {
     w.string(this.id).string(this.stream);
     w.f64(this.lastSeen).f64(this.messages).f64(this.anomalies).f64(this.#manual);
-    if (this.#kitnet !== undefined) {
-      w.u8(MODEL_KITNET);
-      const calibrator = this.#calibrator!;
-      const c = calibrator.state();
-      w.u32(calibrator.window).f64(c.count).f64(c.mean).f64(c.m2).f64(c.skipped);
-      const model = this.#kitnet.toBytes();
-      w.u32(model.length).bytes(model);
-    } else {
-      w.u8(MODEL_DEEP_AE);
-    }
+    w.string(this.#detector.type);
+    const state = this.#settings.detectors.save(this.#detector);
+    w.u32(state.length).bytes(state);
+    const calibration = this.#calibration.toBytes();
+    w.u32(calibration.length).bytes(calibration);
     if (this.#damped !== undefined) {
       const damped = this.#damped.toBytes();
       w.u8(FEATURES_DAMPED).u32(damped.length).bytes(damped);
@@ -307,29 +243,31 @@ export class DeviceDetector {
   }
 
   /**
-   * Reads a detector written by {@linkcode write} (`format` 3), by format 2 (no score history),
-   * or by the first gateway snapshots (`format` 1: KitNET on raw features, no history).
-   * `settingsOf` gives the settings of a stream by name (undefined when the stream no longer
-   * exists). Reads the whole detector, then throws a `RangeError` saying why its state does not
-   * fit the settings, if it does not.
+   * Reads a detector written by {@linkcode write} (`format` 4), or by an earlier snapshot:
+   * format 3 (a model code, see `LEGACY_MODEL_CODES`), 2 (no score history), 1 (KitNET on raw
+   * features, no history). `settingsOf` gives the settings of a stream by name (undefined when
+   * the stream no longer exists). Reads the whole record, then throws a `RangeError` saying why
+   * its state does not fit the settings, if it does not.
    */
   static read(
     r: ByteReader,
     settingsOf: (stream: string) => DetectorSettings | undefined,
-    format = 3,
+    format = 4,
   ): DeviceDetector {
     const id = r.string(), stream = r.string();
     const lastSeen = r.f64(), messages = r.f64(), anomalies = r.f64(), manual = r.f64();
-    const modelKind = format === 1 ? MODEL_KITNET : r.u8();
-    let kitnet: KitNET | undefined;
-    let window = 0;
-    let calibration = { count: 0, mean: 0, m2: 0, skipped: 0 };
-    if (modelKind === MODEL_KITNET) {
-      window = r.u32();
-      calibration = { count: r.f64(), mean: r.f64(), m2: r.f64(), skipped: r.f64() };
-      kitnet = KitNET.fromBytes(r.bytes(r.u32()));
-    } else if (modelKind !== MODEL_DEEP_AE) {
-      throw new RangeError(`device "${id}": unknown model kind ${modelKind}`);
+    let type: string, state: Uint8Array, calibration: Uint8Array;
+    if (format >= 4) {
+      type = r.string();
+      state = r.bytes(r.u32());
+      calibration = r.bytes(r.u32());
+    } else {
+      const code = format === 1 ? 0 : r.u8();
+      const legacy = LEGACY_MODEL_CODES[code];
+      if (legacy === undefined) throw new RangeError(`device "${id}": unknown model kind ${code}`);
+      type = legacy.type;
+      calibration = r.bytes(legacy.calibrationBytes);
+      state = legacy.hasState ? r.bytes(r.u32()) : NOTHING;
     }
     const featuresKind = format === 1 ? FEATURES_RAW : r.u8();
     let damped: DampedFeatures | undefined;
@@ -352,14 +290,15 @@ export class DeviceDetector {
     if (settings === undefined) {
       throw new RangeError(`device "${id}": its stream "${stream}" is no longer configured`);
     }
-    const problem = fitProblem(settings, `stream "${stream}"`, kitnet, damped);
+    const problem = fitProblem(settings, `stream "${stream}"`, type, damped);
     if (problem !== undefined) throw new RangeError(`device "${id}": ${problem}`);
-    // A changed calibration window restarts calibration; a changed tail probability only
-    // moves the threshold (recomputed from the kept fit).
-    const calibrator = kitnet !== undefined && window === settings.threshold.calibrationWindow
-      ? LogNormalCalibrator.fromState(window, calibration)
-      : undefined;
-    const detector = new DeviceDetector(id, stream, settings, { kitnet, calibrator, damped });
+    let detector: DeviceDetector;
+    try {
+      const model = settings.detectors.load(state);
+      detector = new DeviceDetector(id, stream, settings, { detector: model, calibration, damped });
+    } catch (error) {
+      throw new RangeError(`device "${id}": ${(error as Error).message}`);
+    }
     detector.lastSeen = lastSeen;
     detector.messages = messages;
     detector.anomalies = anomalies;
@@ -369,17 +308,41 @@ export class DeviceDetector {
   }
 }
 
+/**
+ * An explanation in the features' names: every group, largest error first; the features that
+ * contributed most are the fewest making up half the squared error when the model has one per
+ * input, else the largest group's.
+ */
+function attributionOf(explanation: ScoreExplanation, names: readonly string[]): Attribution {
+  const autoencoders = explanation.groups
+    .map((g) => ({ features: g.features.map((i) => names[i]), rmse: g.error }))
+    .sort((a, b) => b.rmse - a.rmse);
+  const top = autoencoders[0];
+  const squared = explanation.featureErrors;
+  if (squared === undefined) return { features: top.features, rmse: top.rmse, autoencoders };
+  const errors = names
+    .map((feature, i) => ({ feature, squaredError: squared[i] }))
+    .sort((a, b) => b.squaredError - a.squaredError);
+  const total = explanation.score * names.length;
+  const features: string[] = [];
+  let covered = 0;
+  for (const e of errors) {
+    features.push(e.feature);
+    covered += e.squaredError;
+    if (covered >= total / 2) break;
+  }
+  return { features, rmse: top.rmse, autoencoders, errors };
+}
+
 /** Why saved state does not fit a stream's settings, or undefined when it does. */
 function fitProblem(
   settings: DetectorSettings,
   stream: string,
-  kitnet: KitNET | undefined,
+  type: string,
   damped: DampedFeatures | undefined,
 ): string | undefined {
-  const type = settings.model.type;
-  if ((kitnet === undefined) !== (type === "deep-ae")) {
-    return `its state is of a ${kitnet === undefined ? "deep-ae" : "kitnet"} model, ${stream} ` +
-      `now uses ${type}`;
+  if (type !== settings.type) {
+    return `its state is of a ${type} model, ${stream} now uses ${settings.type}`;
   }
   const lambdas = settings.lambdas;
   if ((damped === undefined) !== (lambdas === undefined)) {
@@ -395,9 +358,6 @@ function fitProblem(
           lambdas.join(", ")
         })`;
     }
-  }
-  if (kitnet !== undefined && kitnet.n !== settings.features.length) {
-    return `its model has ${kitnet.n} features, ${stream} now has ${settings.features.length}`;
   }
   return undefined;
 }

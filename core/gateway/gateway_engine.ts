@@ -9,8 +9,8 @@
 import { ByteReader, ByteWriter } from "../codec/mod.ts";
 import { ConfigProblems } from "./config_reader.ts";
 import { dampedFeatureNames } from "./damped_features.ts";
-import { DeepAeScorer } from "../deep_ae/mod.ts";
-import { DeepAutoencoder } from "../deep_ae/mod.ts";
+import { ModelProblem, type StreamDetectors } from "../detector.ts";
+import { detectorType } from "../registry.ts";
 import { deviceIdProblem, DeviceTopicPattern } from "./device_topic.ts";
 import {
   type Attribution,
@@ -24,16 +24,18 @@ import type { PipelineConfig, StreamConfig } from "./pipeline_config.ts";
 import { LruTable } from "./lru_table.ts";
 import { PayloadDecoder, REJECT_REASONS, type RejectReason } from "./payload_decoder.ts";
 import { seal, unseal } from "../codec/mod.ts";
+import type { ScorePoint } from "./score_history.ts";
 
 /** Alerts kept for the dashboard. */
 export const RECENT_ALERTS = 100;
 
 const SNAPSHOT_KIND = "GWAY";
 /**
- * 3 added each device's recent scores; 2 damped windows and deep-ae detectors. 1 (KitNET on raw
- * values) and 2 are still read.
+ * 4 writes each device's model by its type's name and state bytes (any detector); 3 added each
+ * device's recent scores; 2 damped windows and shared models. 1 (KitNET on raw values), 2 and 3
+ * are still read.
  */
-const SNAPSHOT_VERSION = 3;
+const SNAPSHOT_VERSION = 4;
 
 /** An anomaly, as published and kept among the recent alerts. */
 export interface AlertEvent {
@@ -53,8 +55,11 @@ export interface AlertEvent {
 
 /** Where verdicts go (the MQTT publisher, the dashboard's event stream). */
 export interface GatewayOutput {
-  /** Every scored message. `verdict` is reused: read it during the call, don't keep it. */
-  score(device: DeviceDetector, verdict: Readonly<Verdict>, ts: number): void;
+  /**
+   * Every scored message, by its device's id. `verdict` is reused: read it during the call,
+   * don't keep it.
+   */
+  score(device: string, verdict: Readonly<Verdict>, ts: number): void;
   /** Every anomaly, after its score. */
   alert(alert: AlertEvent): void;
 }
@@ -241,7 +246,7 @@ export class GatewayEngine {
     }
     const verdict = detector.score(values, receivedAt, seconds);
     this.#accepted++;
-    this.output?.score(detector, verdict, receivedAt);
+    this.output?.score(id, verdict, receivedAt);
     if (verdict.anomaly) {
       this.#anomalies++;
       const alert: AlertEvent = {
@@ -287,6 +292,22 @@ export class GatewayEngine {
   /** The detector of device `id`, if held. */
   device(id: string): DeviceDetector | undefined {
     return this.#devices.peek(id);
+  }
+
+  /** Device `id`'s recent scores, oldest first (the newest `limit`), if it is held. */
+  deviceScores(id: string, limit?: number): ScorePoint[] | undefined {
+    return this.#devices.peek(id)?.history.points(limit);
+  }
+
+  /**
+   * Sets device `id`'s manual threshold (> 0), or clears it with `null`; returns whether the
+   * device is held. Throws a `RangeError` for a threshold that is not a positive finite number.
+   */
+  setThreshold(id: string, value: number | null): boolean {
+    const device = this.#devices.peek(id);
+    if (device === undefined) return false;
+    device.setThreshold(value);
+    return true;
   }
 
   /** Every device held, most recently seen first. */
@@ -347,7 +368,7 @@ export class GatewayEngine {
    */
   restore(bytes: Uint8Array): RestoreReport {
     const what = "gateway snapshot";
-    const { version, payload } = unseal(bytes, SNAPSHOT_KIND, [1, 2, SNAPSHOT_VERSION], what);
+    const { version, payload } = unseal(bytes, SNAPSHOT_KIND, [1, 2, 3, SNAPSHOT_VERSION], what);
     const r = new ByteReader(payload, what);
     const savedAt = r.f64();
     const messages = r.f64(), accepted = r.f64(), anomalies = r.f64();
@@ -421,7 +442,7 @@ function restoredProblem(d: DeviceDetector): string | undefined {
   return undefined;
 }
 
-/** Decodes, names and models one stream; problems with its deep-ae model go to `problems`. */
+/** Decodes, names and models one stream; problems with its model go to `problems`. */
 function compileStream(
   stream: StreamConfig,
   path: string,
@@ -446,9 +467,13 @@ function compileStream(
   }
   const lambdas = features.type === "damped" ? features.lambdas : undefined;
   const names = lambdas === undefined ? fields : dampedFeatureNames(fields, lambdas);
-  let deepAe: DeepAeScorer | undefined;
-  if (model.type === "deep-ae") {
-    deepAe = loadDeepAe(stream, fields, names, `${path}.model.path`, models, problems);
+  let detectors: StreamDetectors | undefined;
+  try {
+    const shape = { stream: stream.name, fields, features: names, files: models };
+    detectors = detectorType(model.type).forStream(model, shape);
+  } catch (error) {
+    if (!(error instanceof ModelProblem)) throw error;
+    problems.add(`${path}.model.${error.key}`, error.message);
   }
   return {
     config: stream,
@@ -463,49 +488,10 @@ function compileStream(
       fields,
       features: names,
       lambdas,
-      model,
-      deepAe,
+      type: model.type,
+      detectors: detectors!, // undefined only with a problem, which the constructor throws
       threshold: stream.threshold,
       historyPoints,
     },
   };
-}
-
-/** The scorer of a deep-ae stream's model, or undefined (and a problem) when it cannot be. */
-function loadDeepAe(
-  stream: StreamConfig,
-  fields: readonly string[],
-  features: readonly string[],
-  where: string,
-  models: ReadonlyMap<string, Uint8Array>,
-  problems: ConfigProblems,
-): DeepAeScorer | undefined {
-  if (stream.model.type !== "deep-ae") return undefined;
-  const file = JSON.stringify(stream.model.path);
-  const bytes = models.get(stream.model.path);
-  if (bytes === undefined) {
-    problems.add(where, `the model ${file} was not loaded`);
-    return undefined;
-  }
-  let model: DeepAutoencoder;
-  try {
-    model = DeepAutoencoder.fromBytes(bytes);
-  } catch (error) {
-    problems.add(where, `${file} is not a usable model: ${(error as Error).message}`);
-    return undefined;
-  }
-  const width = DeepAeScorer.inputWidth(model);
-  if (width !== features.length) {
-    const gives = features === fields
-      ? `${fields.length} field(s) (${fields.join(", ")})`
-      : `${features.length} damped features (from ${fields.length} field(s): ${fields.join(", ")})`;
-    problems.add(where, `${file} reads ${width} inputs, stream "${stream.name}" gives ${gives}`);
-    return undefined;
-  }
-  const problem = DeepAeScorer.problem(model, width);
-  if (problem !== undefined) {
-    problems.add(where, `${file}: ${problem}`);
-    return undefined;
-  }
-  return new DeepAeScorer(model, features.length);
 }

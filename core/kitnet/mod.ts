@@ -5,3 +5,4 @@ export * from "./correlation_mapper.ts";
 export * from "./kitnet.ts";
 export * from "./single_linkage.ts";
 export * from "./kitnet_defaults.ts";
+export * from "./kitnet_detector.ts";

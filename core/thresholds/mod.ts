@@ -2,3 +2,4 @@
 export * from "./anomaly_thresholds.ts";
 export * from "./lognormal_threshold.ts";
 export * from "./score_threshold.ts";
+export * from "./calibration.ts";

@@ -11,6 +11,7 @@ import {
   type LogNormalFit,
   logNormalThreshold,
 } from "./lognormal_threshold.ts";
+import { hasThreshold, NO_THRESHOLD } from "./calibration.ts";
 
 /** Options of {@linkcode ScoreThreshold}. */
 export interface ScoreThresholdOptions {
@@ -39,7 +40,7 @@ export class ScoreThreshold {
   readonly tailProbability: number;
   #calibrator: LogNormalCalibrator;
   #fit: LogNormalFit | undefined;
-  #threshold: number | undefined;
+  #threshold = NO_THRESHOLD;
   #flagged = 0;
   #judged = 0;
 
@@ -56,8 +57,8 @@ export class ScoreThreshold {
     this.#calibrator = new LogNormalCalibrator(calibration);
   }
 
-  /** The threshold once calibrated: scores above it are flagged. */
-  get threshold(): number | undefined {
+  /** The threshold once calibrated (scores above it are flagged), else `NO_THRESHOLD`. */
+  get threshold(): number {
     return this.#threshold;
   }
 
@@ -83,7 +84,7 @@ export class ScoreThreshold {
 
   /** Takes the next score: calibrates with it, or says whether it is flagged. */
   observe(score: number): boolean {
-    if (this.#threshold === undefined) {
+    if (!hasThreshold(this.#threshold)) {
       if (this.#calibrator.add(score)) {
         this.#fit = this.#calibrator.fit();
         this.#threshold = logNormalThreshold(this.#fit, this.tailProbability);

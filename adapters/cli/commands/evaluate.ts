@@ -16,12 +16,8 @@ import {
   stringFlag,
   UsageError,
 } from "../command.ts";
-import {
-  type DetectorName,
-  type KddExperimentResult,
-  paperTraining,
-  runKddExperiment,
-} from "../../kdd/mod.ts";
+import { type KddExperimentResult, runKddExperiment } from "../../kdd/mod.ts";
+import { DETECTOR_TYPES } from "../../../core/registry.ts";
 import type { KddFormat } from "../../kdd/mod.ts";
 import { formatSeconds, ProgressLine } from "../terminal_progress.ts";
 
@@ -45,7 +41,8 @@ per epoch goes to standard error when it is a terminal.
   --lr X              deep-ae Adam step (default: the paper's, 1e-4 NSL-KDD / 1e-3 KDD-99);
                       kitnet SGD step (default 0.1)
   --limit N           read only the first N records of each file (quick runs)
-  --save-model FILE   (deep-ae) save the trained model with its preprocessing and threshold
+  --save-model FILE   save the trained model (deep-ae: with its preprocessing and threshold);
+                      score --load-model reads it
   --json              end standard output with one JSON line of the results
   -h, --help          this help`;
 
@@ -63,7 +60,6 @@ const OPTIONS = {
 } as const;
 
 const DATASETS: readonly KddFormat[] = ["nsl-kdd", "kdd99"];
-const MODELS: readonly DetectorName[] = ["deep-ae", "kitnet"];
 
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS);
@@ -83,9 +79,12 @@ async function run(args: string[]): Promise<number> {
   const test = stringFlag(values, "test");
   if (train === undefined) throw new UsageError("--train FILE is required");
   if (test === undefined) throw new UsageError("--test FILE is required");
-  const model = (stringFlag(values, "model") ?? "deep-ae") as DetectorName;
-  if (!MODELS.includes(model)) {
-    throw new UsageError(`--model must be deep-ae or kitnet, got ${JSON.stringify(model)}`);
+  // The protocol's own detector is the deep autoencoder; the registry lists the others.
+  const protocols = "deep-ae";
+  const model = stringFlag(values, "model") ?? protocols;
+  if (!DETECTOR_TYPES.includes(model)) {
+    const choices = [protocols, ...DETECTOR_TYPES.filter((t) => t !== protocols)];
+    throw new UsageError(`--model must be ${choices.join(" or ")}, got ${JSON.stringify(model)}`);
   }
   let threshold;
   try {
@@ -99,9 +98,6 @@ async function run(args: string[]): Promise<number> {
   const lr = values.lr === undefined ? undefined : numberFlag(values, "lr", 0, 0);
   const limit = integerFlag(values, "limit", undefined, 1);
   const savePath = stringFlag(values, "save-model");
-  if (savePath !== undefined && model !== "deep-ae") {
-    throw new UsageError("--save-model saves a deep-ae model; drop it with --model kitnet");
-  }
 
   let progress: ProgressLine | undefined;
   const status = new ProgressLine("");
@@ -116,16 +112,13 @@ async function run(args: string[]): Promise<number> {
     learningRate: lr,
     limit,
     onPhase: (phase) => {
-      if (phase === "training" && model === "deep-ae") {
-        const planned = epochs ?? paperTraining(dataset).epochs;
-        progress = new ProgressLine("epoch", planned);
-      } else if (status.enabled) {
+      if (status.enabled) {
         progress?.done();
         process.stderr.write(`\r\x1b[2K${phase}…`);
       }
     },
     onEpoch: (e) =>
-      progress?.update(
+      (progress ??= new ProgressLine("epoch", e.epochs)).update(
         e.epoch,
         `loss ${e.loss.toFixed(5)} val ${
           Number.isNaN(e.validationLoss) ? "-" : e.validationLoss.toFixed(5)
@@ -134,7 +127,7 @@ async function run(args: string[]): Promise<number> {
   });
   progress?.done();
   status.done();
-  if (savePath !== undefined) writeFileAtomic(savePath, result.deepAutoencoder!.toBytes());
+  if (savePath !== undefined) writeFileAtomic(savePath, result.detector.toBytes());
   console.log(formatTable(result, formatThresholdRule(threshold), train, test));
   if (savePath !== undefined) console.log(`model saved to ${savePath}`);
   if (values.json) console.log(JSON.stringify(jsonSummary(result, formatThresholdRule(threshold))));
@@ -180,13 +173,9 @@ function formatTable(r: KddExperimentResult, rule: string, train: string, test: 
   const c = m.confusion;
   const n = (x: number) => x.toLocaleString("en-US");
   const f = (x: number) => x.toFixed(4);
-  const t = r.training;
-  const trainingLine = r.model === "deep-ae"
-    ? `${t.epochs} epochs, Adam lr ${t.learningRate}, batch ${t.batchSize}` +
-      (t.l2 ? `, L2 ${t.l2}` : "") +
-      `; final loss ${r.finalLoss?.toFixed(5)}, validation ${r.finalValidationLoss?.toFixed(5)}`
-    : `KitNET (max 10 features per autoencoder, SGD lr ${t.learningRate}): 1 mapping pass, ` +
-      `${t.epochs} training pass${t.epochs === 1 ? "" : "es"}`;
+  const trainingLine = r.trainingDescription + (r.finalLoss === undefined ? "" : (
+    `; final loss ${r.finalLoss.toFixed(5)}, validation ${r.finalValidationLoss?.toFixed(5)}`
+  ));
   const dedup = r.dataset === "kdd99"
     ? ` (${n(r.duplicatesDropped.train)} / ${n(r.duplicatesDropped.test)} duplicates dropped)`
     : "";

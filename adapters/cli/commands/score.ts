@@ -1,17 +1,16 @@
 /**
- * `foxtail score`: streams a CSV of instances through KitNET and writes one score per row.
+ * `foxtail score`: streams a CSV of instances through a detector (a new KitNET, or any saved
+ * model, read through the registry) and writes one score per row.
  *
  * @module
  */
 
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import {
-  KitNET,
-  KITNET_DEFAULTS,
-  type KitNETOptions,
-  type KitNETPhase,
-} from "../../../core/kitnet/mod.ts";
+import type { Detector } from "../../../core/detector.ts";
+import { KITNET_DEFAULTS, type KitNETModelOptions } from "../../../core/kitnet/mod.ts";
+import { DEFAULT_DETECTOR_TYPE, detectorType, readDetector } from "../../../core/registry.ts";
+import { hasThreshold } from "../../../core/thresholds/mod.ts";
 import { writeFileAtomic } from "../../files/mod.ts";
 import {
   type Command,
@@ -31,15 +30,17 @@ import {
   thresholdSummary,
 } from "../threshold_flags.ts";
 import { parseNumericRow, RowError } from "../../files/mod.ts";
-import { isDeepAutoencoderFile, scoreWithDeepAutoencoder } from "./score_deep_ae.ts";
 import { TimelineRecorder } from "../../plot/mod.ts";
 import { formatSeconds, ProgressLine } from "../terminal_progress.ts";
 
 const HELP = `foxtail score FILE [options]
 
 Streams FILE (CSV of numbers, one instance per row; plain or gzip; - for standard input)
-through KitNET. Writes "index,score" rows, one per input row in order (0 while learning), to
---out or, without it, to standard output. Progress and a summary go to standard error.
+through a new KitNET, or through the model --load-model reads (a KitNET saved by score, or a
+deep autoencoder saved by train, which reads its own records, categories included). Writes
+"index,score" rows, one per input row in order (0 while learning), to --out or, without it,
+to standard output; a model that brings its own threshold writes "index,score,anomaly".
+Progress and a summary go to standard error.
 
 Model (ignored with --load-model, which brings its own):
   --max-ae N            most features per autoencoder (default ${KITNET_DEFAULTS.maxAutoencoderSize})
@@ -53,7 +54,7 @@ Input and output:
   --header              the first row holds column names
   --out FILE            write index,score here instead of standard output
   --save-model FILE     save the model after the last row (atomically)
-  --load-model FILE     start from a saved model (KitNET, or a deep autoencoder from train)
+  --load-model FILE     start from a saved model (any type: its file says which)
   --plot FILE.svg       draw the score timeline (log axis, learning phases shaded)
 
 ${THRESHOLD_HELP}
@@ -93,9 +94,10 @@ function loadFeatureMap(path: string): number[][] {
 /** Model options from the flags, checked before any data is read. */
 function modelOptions(
   values: Record<string, string | boolean | undefined>,
-): Omit<KitNETOptions, "n"> {
+): KitNETModelOptions {
   const path = stringFlag(values, "feature-map");
   return {
+    type: DEFAULT_DETECTOR_TYPE,
     maxAutoencoderSize: integerFlag(values, "max-ae", KITNET_DEFAULTS.maxAutoencoderSize),
     fmGracePeriod: integerFlag(values, "fm-grace", undefined, 0),
     adGracePeriod: integerFlag(values, "ad-grace", KITNET_DEFAULTS.adGracePeriod, 1),
@@ -103,6 +105,16 @@ function modelOptions(
     hiddenRatio: numberFlag(values, "hidden-ratio", KITNET_DEFAULTS.hiddenRatio, 0),
     featureMap: path === undefined ? undefined : loadFeatureMap(path),
   };
+}
+
+/** Flags that choose a threshold, which a model bringing its own does not take. */
+const CALIBRATION_FLAGS = ["calibration", "tail-probability"];
+
+/** A new detector of the default type for `inputs` columns, from the model flags. */
+function newDetector(options: KitNETModelOptions, inputs: number): Detector {
+  const names = Array.from({ length: inputs }, (_, i) => `column ${i}`);
+  const shape = { stream: "score", fields: names, features: names, files: new Map() };
+  return detectorType(options.type).forStream(options, shape).create();
 }
 
 async function run(args: string[]): Promise<number> {
@@ -114,17 +126,22 @@ async function run(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("score takes exactly one FILE (or -)");
   const file = positionals[0];
   const loadPath = stringFlag(values, "load-model");
+  let detector: Detector | undefined;
   if (loadPath !== undefined) {
     const clash = MODEL_FLAGS.find((flag) => values[flag] !== undefined);
     if (clash) throw new UsageError(`--${clash} cannot be combined with --load-model`);
-    if (isDeepAutoencoderFile(loadPath)) return scoreWithDeepAutoencoder(file, loadPath, values);
+    detector = readDetector(new Uint8Array(readFileSync(loadPath)), loadPath);
   }
   const options = loadPath === undefined ? modelOptions(values) : undefined;
-
-  let model: KitNET | undefined = loadPath === undefined
-    ? undefined
-    : KitNET.fromBytes(new Uint8Array(readFileSync(loadPath)));
-  const threshold = thresholdFromFlags(values);
+  // A model with its own threshold flags its anomalies itself: one more column.
+  const own = detector !== undefined && hasThreshold(detector.ownThreshold);
+  if (own) {
+    const clash = CALIBRATION_FLAGS.find((flag) => values[flag] !== undefined);
+    if (clash) {
+      throw new UsageError(`--${clash} does not apply to ${loadPath}: it brings its own threshold`);
+    }
+  }
+  const threshold = own ? undefined : thresholdFromFlags(values);
 
   const out = new LineWriter(stringFlag(values, "out"));
   const plotPath = stringFlag(values, "plot");
@@ -134,9 +151,10 @@ async function run(args: string[]): Promise<number> {
   let instance: Float64Array | undefined;
   let header = values.header === true;
   let index = 0;
+  let anomalies = 0;
   let failure: RowError | Error | undefined;
   const started = performance.now();
-  await out.line("index,score");
+  await out.line(own ? "index,score,anomaly" : "index,score");
   try {
     for await (const { line, fields } of readCsvRecords(file)) {
       if (header) {
@@ -144,16 +162,36 @@ async function run(args: string[]): Promise<number> {
         continue;
       }
       if (instance === undefined) {
-        model ??= new KitNET({ ...options, n: fields.length });
-        instance = new Float64Array(model.n);
+        detector ??= newDetector(options!, fields.length);
+        instance = new Float64Array(detector.inputs);
       }
-      parseNumericRow(fields, line, instance);
-      const learning: KitNETPhase = model!.phase;
+      const d = detector!;
+      if (d.readRecord !== undefined && d.recordColumns !== undefined) {
+        if (fields.length !== d.recordColumns) {
+          throw new RangeError(
+            `line ${line}: ${fields.length} columns, the model reads ${d.recordColumns}`,
+          );
+        }
+        try {
+          d.readRecord(fields, instance);
+        } catch (error) {
+          throw new RangeError(`line ${line}: ${(error as Error).message}`);
+        }
+      } else {
+        parseNumericRow(fields, line, instance);
+      }
+      const learning = d.phase;
       const phase = reportedPhase(learning, threshold);
-      const score = model!.process(instance);
+      const score = d.process(instance);
       if (learning === "executing") threshold?.observe(score);
       timeline?.record(phase, score);
-      await out.line(`${index},${score}`);
+      if (own) {
+        const anomaly = score >= d.ownThreshold;
+        if (anomaly) anomalies++;
+        await out.line(`${index},${score},${anomaly ? 1 : 0}`);
+      } else {
+        await out.line(`${index},${score}`);
+      }
       index++;
       if ((index & 1023) === 0) progress.update(index, phase);
     }
@@ -164,28 +202,23 @@ async function run(args: string[]): Promise<number> {
   await out.close();
   const seconds = (performance.now() - started) / 1000;
 
-  if (model !== undefined) {
+  if (detector !== undefined) {
     const savePath = stringFlag(values, "save-model");
-    if (savePath !== undefined) writeFileAtomic(savePath, model.toBytes());
+    if (savePath !== undefined) writeFileAtomic(savePath, detector.toBytes());
   }
   if (timeline !== undefined && plotPath !== undefined) {
-    const title = `foxtail · KitNET scores of ${file === "-" ? "standard input" : file}`;
-    timeline.writeSvg(plotPath, title, threshold?.threshold);
+    const title = `foxtail · ${detector?.type ?? DEFAULT_DETECTOR_TYPE} scores of ${
+      file === "-" ? "standard input" : file
+    }`;
+    timeline.writeSvg(plotPath, title, own ? detector!.ownThreshold : threshold?.threshold);
   }
 
   const summary = [
     `scored ${index.toLocaleString("en-US")} rows in ${formatSeconds(seconds)} ` +
     `(${Math.round(index / Math.max(seconds, 1e-9)).toLocaleString("en-US")} rows/s)`,
   ];
-  if (model !== undefined) {
-    const map = model.featureMap;
-    summary.push(
-      `phase ${model.phase}` +
-        (map
-          ? `, ${map.length} autoencoder${map.length === 1 ? "" : "s"}`
-          : `, ${model.remainingGrace} rows until scoring`),
-    );
-  }
+  if (detector !== undefined) summary.push(detector.summary());
+  if (own) summary.push(`${anomalies} anomalies at or above the model's threshold`);
   if (threshold !== undefined) summary.push(thresholdSummary(threshold));
   console.error(summary.join("; "));
   if (failure !== undefined) {
@@ -202,7 +235,7 @@ async function run(args: string[]): Promise<number> {
 /** The `score` command. */
 export const scoreCommand: Command = {
   name: "score",
-  summary: "score a CSV stream with KitNET (index,score out; SVG timeline)",
+  summary: "score a CSV stream with KitNET or a saved model (index,score out; SVG timeline)",
   help: HELP,
   run,
 };
