@@ -74,6 +74,7 @@ export {
   type KitNETPhase,
 } from "./core/kitnet/mod.ts";
 export { MersenneTwister } from "./core/math/mod.ts";
+export { ByteReader, ByteWriter } from "./core/codec/mod.ts";
 export { isSupportedLinkType, LinkType } from "./core/packets/mod.ts";
 export { emptyPacketFields, PacketDecoder, type PacketFields } from "./core/packets/mod.ts";
 export {
@@ -91,13 +92,24 @@ export {
   kitsuneFeatureNames,
 } from "./core/packets/mod.ts";
 export { Kitsune, type KitsuneOptions } from "./core/packets/mod.ts";
-export { ScoreThreshold, type ScoreThresholdOptions } from "./core/thresholds/mod.ts";
+export {
+  type LogNormalFit,
+  ScoreThreshold,
+  type ScoreThresholdOptions,
+} from "./core/thresholds/mod.ts";
 export { ConfigError } from "./core/gateway/mod.ts";
 export {
+  type DeepAeModelConfig,
+  type FeaturesConfig,
+  type KitNETModelConfig,
   type LimitsConfig,
+  type ModelConfig,
+  type PayloadConfig,
+  type PayloadFormat,
   PIPELINE_DEFAULTS,
   type PipelineConfig,
   type StreamConfig,
+  type ThresholdConfig,
   validatePipelineConfig,
 } from "./core/gateway/mod.ts";
 export {
@@ -106,12 +118,14 @@ export {
   type GatewayCounters,
   GatewayEngine,
   type GatewayOutput,
+  type Rejection,
   type RestoreReport,
 } from "./core/gateway/mod.ts";
 export {
   type Attribution,
   DeviceDetector,
   type DevicePhase,
+  type FeatureError,
   type Verdict,
 } from "./core/gateway/mod.ts";
 export { deviceIdProblem, DeviceTopicPattern } from "./core/gateway/mod.ts";

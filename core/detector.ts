@@ -196,6 +196,11 @@ export interface DetectorType {
    * {@linkcode ModelProblem} when they cannot be made (a file missing or not fitting the stream).
    */
   forStream(options: ModelOptions, shape: StreamShape): StreamDetectors;
+  /**
+   * The files a stream's model section names, by their key in it (`{ key: "path", path }`):
+   * an adapter reads them into {@linkcode StreamShape.files} before the engine starts.
+   */
+  filesOf(options: ModelOptions): { key: string; path: string }[];
   /** Learns a batch of normal rows (`rows`: n × `inputs`, row-major) into a scoring detector. */
   fitRows(rows: Float64Array, inputs: number, options: FitOptions): FitResult;
 }
@@ -204,4 +209,6 @@ export interface DetectorType {
 export interface ModelOptions {
   /** The model type (`"kitnet"`, `"deep-ae"`). */
   type: string;
+  /** The type's own options (each type documents its keys). */
+  [option: string]: unknown;
 }

@@ -45,7 +45,7 @@ export async function* readCaptureBatches(
  *
  * @example
  * ```ts
- * import { readCapture } from "../pcap/mod.ts";
+ * import { readCapture } from "./mod.ts";
  * for await (const packet of readCapture("capture.pcap")) console.log(packet.timestamp);
  * ```
  */

@@ -51,7 +51,7 @@ const PRESETS: Record<string, Readonly<DeepAutoencoderTrainingOptions>> = {
 /** A trained {@linkcode DeepAutoencoder} as a {@linkcode Detector}. */
 export class DeepAeDetector implements Detector {
   /** `"deep-ae"`. */
-  readonly type = DEEP_AE_TYPE;
+  readonly type: string = DEEP_AE_TYPE;
   /** Trained already. */
   readonly phase: DetectorPhase = "executing";
   /** Learns nothing online. */
@@ -147,6 +147,7 @@ export const deepAeType: DetectorType = {
   type: DEEP_AE_TYPE,
   stateKind: "DAEM",
   fromBytes: (bytes) => new DeepAeDetector(DeepAutoencoder.fromBytes(bytes)),
+  filesOf: (options) => [{ key: "path", path: (options as DeepAeModelOptions).path }],
   forStream(options: ModelOptions, shape: StreamShape): StreamDetectors {
     const scorer = streamModel(options as DeepAeModelOptions, shape);
     const detector = new DeepAeDetector(scorer.model, scorer);

@@ -11,6 +11,7 @@ export class ConfigError extends Error {
   /** One line per mistake, each starting with its key path. */
   readonly problems: readonly string[];
 
+  /** An error listing `problems` (each "key path: what is wrong"). */
   constructor(problems: readonly string[]) {
     super(
       problems.length === 1

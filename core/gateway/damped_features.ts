@@ -61,7 +61,7 @@ export function dampedFeatureCount(fields: number, lambdas: number): number {
  *
  * @example
  * ```ts
- * import { DampedFeatures } from "../mod.ts";
+ * import { DampedFeatures } from "./mod.ts";
  * const damped = new DampedFeatures(2, [1, 0.1]);
  * const out = new Float64Array(damped.size);
  * damped.update(Float64Array.of(21.5, 40), 12.0, out); // values, time in seconds

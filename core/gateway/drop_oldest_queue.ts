@@ -21,7 +21,7 @@ export interface QueuedMessage {
  *
  * @example
  * ```ts
- * import { DropOldestQueue } from "../mod.ts";
+ * import { DropOldestQueue } from "./mod.ts";
  * const q = new DropOldestQueue(2);
  * q.push("a", new Uint8Array(), 1); q.push("b", new Uint8Array(), 2); q.push("c", new Uint8Array(), 3);
  * q.dropped; // 1: "a" made room for "c"
@@ -37,6 +37,7 @@ export class DropOldestQueue {
   #length = 0;
   #dropped = 0;
 
+  /** An empty queue of at most `capacity` messages. */
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`queue capacity must be an integer ≥ 1, got ${capacity}`);

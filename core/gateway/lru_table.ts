@@ -15,6 +15,7 @@ export class LruTable<V> {
   readonly #map = new Map<string, V>();
   #evicted = 0;
 
+  /** An empty table of at most `capacity` entries. */
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`table capacity must be an integer ≥ 1, got ${capacity}`);

@@ -57,6 +57,7 @@ export class PayloadDecoder {
   readonly #paths: string[][];
   readonly #text = new TextDecoder("utf-8", { fatal: true });
 
+  /** A decoder of payloads in `config`'s format, of at most `maxBytes` bytes. */
   constructor(config: PayloadConfig, maxBytes: number) {
     this.format = config.format;
     this.fields = config.fields.slice();

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { ModelOptions } from "../detector.ts";
 import { KITNET_DEFAULTS } from "../kitnet/mod.ts";
 import {
   ConfigProblems,
@@ -57,8 +58,8 @@ export type FeaturesConfig =
     lambdas: number[];
   };
 
-/** KitNET's options for every device of a stream. */
-export interface KitNETModelConfig {
+/** KitNET's options for every device of a stream (as read: every key present). */
+export interface KitNETModelConfig extends ModelOptions {
   /** The model kind. */
   type: "kitnet";
   /** Most features per ensemble autoencoder. */
@@ -74,7 +75,7 @@ export interface KitNETModelConfig {
 }
 
 /** A trained deep autoencoder (from `foxtail train`) shared by every device of a stream. */
-export interface DeepAeModelConfig {
+export interface DeepAeModelConfig extends ModelOptions {
   /** The model kind. */
   type: "deep-ae";
   /** The model file, read by the adapter at start. */

@@ -33,6 +33,7 @@ export class ScoreHistory {
   #next = 0;
   #length = 0;
 
+  /** An empty ring of `capacity` points. */
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`history capacity must be an integer ≥ 1, got ${capacity}`);

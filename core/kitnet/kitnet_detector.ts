@@ -32,9 +32,9 @@ export interface KitNETModelOptions extends ModelOptions, Omit<KitNETOptions, "n
 /** A {@linkcode KitNET} as a {@linkcode Detector}. */
 export class KitNETDetector implements Detector {
   /** `"kitnet"`. */
-  readonly type = KITNET_TYPE;
+  readonly type: string = KITNET_TYPE;
   /** KitNET brings no threshold: a calibration chooses one. */
-  readonly ownThreshold = NaN;
+  readonly ownThreshold: number = NaN;
   readonly #model: KitNET;
   #row: Float64Array | undefined;
 
@@ -120,6 +120,7 @@ export const kitnetType: DetectorType = {
   type: KITNET_TYPE,
   stateKind: "KNET",
   fromBytes: (bytes) => new KitNETDetector(KitNET.fromBytes(bytes)),
+  filesOf: () => [], // it learns on the gateway: nothing to read
   forStream(options: ModelOptions, shape: StreamShape): StreamDetectors {
     const { type: _, ...kitnet } = options as KitNETModelOptions;
     const inputs = shape.features.length;

@@ -69,7 +69,7 @@ function pairNames(group: string, l: number): string[] {
  *
  * @example
  * ```ts
- * import { AfterImage, emptyPacketFields } from "../mod.ts";
+ * import { AfterImage, emptyPacketFields } from "./mod.ts";
  * const afterImage = new AfterImage({ maxStreams: 1000 });
  * const fields = { ...emptyPacketFields(), srcIP: "10.0.0.1", dstIP: "10.0.0.2" };
  * const features = afterImage.update(fields, 1700000000.5, 60); // Float64Array(100)
@@ -90,6 +90,7 @@ export class AfterImage {
   #keys: JoinedKeys;
   #packets = 0;
 
+  /** Empty tables of the capacities in `options` (the defaults where absent). */
   constructor(options: AfterImageOptions = {}) {
     const maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;
     const maxPairs = options.maxPairs ?? DEFAULT_MAX_PAIRS;

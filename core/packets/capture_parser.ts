@@ -42,9 +42,9 @@ export type CaptureFormat = "pcap" | "pcapng";
  *
  * @example
  * ```ts
- * import { CaptureParser } from "../../adapters/pcap/mod.ts";
+ * import { CaptureParser, type CaptureRecord } from "./mod.ts";
  * const parser = new CaptureParser();
- * const records = [];
+ * const records: CaptureRecord[] = [];
  * for (const chunk of [new Uint8Array(0)]) parser.push(chunk, records);
  * ```
  */

@@ -55,7 +55,7 @@ export interface TableUsage {
  *
  * @example
  * ```ts
- * import { DampedStreamTable } from "../mod.ts";
+ * import { DampedStreamTable } from "./mod.ts";
  * const table = new DampedStreamTable({ lambdas: [1], maxStreams: 100, maxPairs: 0 });
  * const out = new Float64Array(3);
  * table.update1D("host", 60, 0.5, out, 0);
@@ -100,6 +100,7 @@ export class DampedStreamTable {
   #factors: Float64Array;
   #factorsLatest = 0;
 
+  /** An empty table of the capacities in `options`. */
   constructor(options: DampedStreamTableOptions) {
     const { lambdas, maxStreams, maxPairs } = options;
     if (!Array.isArray(lambdas) || lambdas.length === 0) {

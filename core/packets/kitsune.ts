@@ -18,7 +18,7 @@ export interface KitsuneOptions extends AfterImageOptions, Omit<KitNETOptions, "
  *
  * @example
  * ```ts
- * import { Kitsune, LinkType } from "../mod.ts";
+ * import { Kitsune, LinkType } from "./mod.ts";
  * const kitsune = new Kitsune({ fmGracePeriod: 500, adGracePeriod: 3000 });
  * const frame = new Uint8Array(60);
  * const score = kitsune.process(frame, LinkType.ETHERNET, 1700000000.25, 60);
@@ -35,6 +35,7 @@ export class Kitsune {
   readonly features: Float64Array;
   #decoder = new PacketDecoder();
 
+  /** The extractor and a new KitNET over its features, by `options`. */
   constructor(options: KitsuneOptions = {}) {
     const { maxStreams, maxPairs, ...kitnet } = options;
     this.afterImage = new AfterImage({ maxStreams, maxPairs });

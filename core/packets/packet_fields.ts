@@ -63,7 +63,7 @@ function portText(port: number): string {
  *
  * @example
  * ```ts
- * import { emptyPacketFields, LinkType, PacketDecoder } from "../mod.ts";
+ * import { emptyPacketFields, LinkType, PacketDecoder } from "./mod.ts";
  * const decoder = new PacketDecoder();
  * const fields = emptyPacketFields();
  * decoder.decode(new Uint8Array(60), LinkType.ETHERNET, fields);

@@ -11,7 +11,7 @@ import { ByteReader, ByteWriter } from "../codec/mod.ts";
 import { LogNormalCalibrator, logNormalThreshold } from "./lognormal_threshold.ts";
 
 /** "No threshold yet": the one spelling foxtail uses for it (a number, so it costs nothing). */
-export const NO_THRESHOLD = NaN;
+export const NO_THRESHOLD: number = NaN;
 
 /** Whether `threshold` is one (not {@linkcode NO_THRESHOLD}). */
 export function hasThreshold(threshold: number): boolean {

@@ -28,7 +28,7 @@ export interface ScoreThresholdOptions {
  *
  * @example
  * ```ts
- * import { ScoreThreshold } from "../mod.ts";
+ * import { ScoreThreshold } from "./mod.ts";
  * const t = new ScoreThreshold({ calibration: 1000, tailProbability: 1e-4 });
  * const flagged = t.observe(0.02); // false while calibrating
  * ```
@@ -44,6 +44,7 @@ export class ScoreThreshold {
   #flagged = 0;
   #judged = 0;
 
+  /** A threshold by `options`; throws a `RangeError` naming a bad one. */
   constructor(options: ScoreThresholdOptions) {
     const { calibration, tailProbability } = options;
     if (!Number.isInteger(calibration) || calibration < 2) {

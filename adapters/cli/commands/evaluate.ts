@@ -18,6 +18,7 @@ import {
 } from "../command.ts";
 import { type KddExperimentResult, runKddExperiment } from "../../kdd/mod.ts";
 import { DETECTOR_TYPES } from "../../../core/registry.ts";
+import { DEEP_AE_TYPE } from "../../../core/deep_ae/mod.ts";
 import type { KddFormat } from "../../kdd/mod.ts";
 import { formatSeconds, ProgressLine } from "../terminal_progress.ts";
 
@@ -80,7 +81,7 @@ async function run(args: string[]): Promise<number> {
   if (train === undefined) throw new UsageError("--train FILE is required");
   if (test === undefined) throw new UsageError("--test FILE is required");
   // The protocol's own detector is the deep autoencoder; the registry lists the others.
-  const protocols = "deep-ae";
+  const protocols = DEEP_AE_TYPE;
   const model = stringFlag(values, "model") ?? protocols;
   if (!DETECTOR_TYPES.includes(model)) {
     const choices = [protocols, ...DETECTOR_TYPES.filter((t) => t !== protocols)];
