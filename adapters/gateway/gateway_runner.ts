@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { DevicePhase } from "../../core/gateway/mod.ts";
 import type { GatewayConfig } from "./gateway_config.ts";
 import {
   type AlertEvent,
@@ -14,7 +13,8 @@ import {
   GatewayEngine,
 } from "../../core/gateway/mod.ts";
 import { LatencyBuckets, type LatencySummary } from "../../core/gateway/mod.ts";
-import type { ScorePoint } from "../../core/gateway/mod.ts";
+import type { ScorePoint, VerdictRecord } from "../../core/gateway/mod.ts";
+import { verdictJson, verdictRecord } from "../../core/gateway/mod.ts";
 import { VERSION } from "../cli/mod.ts";
 import { readModelFiles } from "../files/mod.ts";
 import { MqttLink, type MqttLinkStats } from "../mqtt/mod.ts";
@@ -25,15 +25,7 @@ const DRAIN_BATCH = 512;
 
 /** Something that happened, as the dashboard's event stream carries it. */
 export type GatewayEvent =
-  | {
-    type: "score";
-    device: string;
-    ts: number;
-    score: number;
-    threshold: number | null;
-    anomaly: boolean;
-    phase: DevicePhase;
-  }
+  | ({ type: "score"; device: string } & VerdictRecord)
   | { type: "alert"; alert: AlertEvent }
   | { type: "snapshot"; path: string; at: number };
 
@@ -129,23 +121,9 @@ export class GatewayRunner implements GatewayView {
     this.engine = new GatewayEngine(config, {
       score: (device, v, ts) => {
         this.#latency.record(this.#now() - ts);
-        const threshold = Number.isNaN(v.threshold) ? "null" : String(v.threshold);
-        // Built by hand: one string per message, no intermediate object.
-        this.link.publishScore(
-          `${this.#scoreTopicPrefix}${device}/score`,
-          `{"ts":${ts},"score":${v.score},"threshold":${threshold},"anomaly":${v.anomaly},` +
-            `"phase":"${v.phase}"}`,
-        );
+        this.link.publishScore(`${this.#scoreTopicPrefix}${device}/score`, verdictJson(ts, v));
         if (this.#listeners.size > 0) {
-          this.#emit({
-            type: "score",
-            device,
-            ts,
-            score: v.score,
-            threshold: Number.isNaN(v.threshold) ? null : v.threshold,
-            anomaly: v.anomaly,
-            phase: v.phase,
-          });
+          this.#emit({ type: "score", device, ...verdictRecord(ts, v) });
         }
       },
       alert: (alert) => {

@@ -10,3 +10,4 @@ export * from "./lru_table.ts";
 export * from "./payload_decoder.ts";
 export * from "./pipeline_config.ts";
 export * from "./score_history.ts";
+export * from "./verdict_record.ts";
