@@ -22,6 +22,8 @@
  * @module
  */
 
+export { VERSION } from "./core/version.ts";
+
 export {
   type Detector,
   type DetectorPhase,

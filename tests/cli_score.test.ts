@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { VERSION } from "../adapters/cli/mod.ts";
+import { VERSION } from "../mod.ts";
 import { parseScoreCsv, runCli } from "./support/run_cli.ts";
 import {
   maxRelativeError,

@@ -16,7 +16,7 @@ import { runCommand } from "./commands/run.ts";
 import { sampleCommand } from "./commands/sample.ts";
 import { trainCommand } from "./commands/train.ts";
 import { scoreCommand } from "./commands/score.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../../core/version.ts";
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: Command[] = [

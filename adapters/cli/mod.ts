@@ -2,4 +2,3 @@
 export * from "./command.ts";
 export * from "./terminal_progress.ts";
 export * from "./threshold_flags.ts";
-export * from "./version.ts";

@@ -18,30 +18,7 @@ import {
   readPipelineConfig,
   topicFilterProblem,
 } from "../../core/gateway/mod.ts";
-
-/** MQTT connection settings. */
-export interface MqttConfig {
-  /** Broker URL: `mqtt://`, `mqtts://`, `ws://` or `wss://`. */
-  url: string;
-  /** User name, if the broker wants credentials. */
-  username?: string;
-  /** Password, if the broker wants credentials. */
-  password?: string;
-  /** Client id; the adapter makes one up when absent. */
-  clientId?: string;
-  /** Path of a PEM file of CA certificates to trust for TLS. */
-  ca?: string;
-  /** First level of every topic the gateway publishes. */
-  topicPrefix: string;
-  /** 4 (MQTT 3.1.1) or 5. */
-  protocolVersion: 4 | 5;
-  /** Keep-alive interval. */
-  keepaliveSeconds: number;
-  /** First reconnect delay; doubles per failed attempt up to `reconnectMaxMs`. */
-  reconnectMinMs: number;
-  /** Longest reconnect delay. */
-  reconnectMaxMs: number;
-}
+import type { MqttConfig } from "../mqtt/mod.ts";
 
 /** The dashboard's HTTP server. */
 export interface DashboardConfig {

@@ -15,7 +15,7 @@ import {
 import { LatencyBuckets, type LatencySummary } from "../../core/gateway/mod.ts";
 import type { ScorePoint, VerdictRecord } from "../../core/gateway/mod.ts";
 import { verdictJson, verdictRecord } from "../../core/gateway/mod.ts";
-import { VERSION } from "../cli/mod.ts";
+import { VERSION } from "../../core/version.ts";
 import { readModelFiles } from "../files/mod.ts";
 import { MqttLink, type MqttLinkStats } from "../mqtt/mod.ts";
 import { SnapshotStore } from "../files/mod.ts";

@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import mqtt from "mqtt";
 import type { StreamConfig } from "../../core/gateway/mod.ts";
-import type { MqttConfig } from "../gateway/mod.ts";
+import type { MqttConfig } from "./mqtt_config.ts";
 import { PublishPacketBatch } from "./publish_packets.ts";
 
 const QOS0 = { qos: 0 } as const;

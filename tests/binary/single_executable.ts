@@ -26,7 +26,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureSystemPackages } from "../../scripts/ensure_system_packages.mjs";
-import { VERSION } from "../../adapters/cli/mod.ts";
+import { VERSION } from "../../mod.ts";
 import { CLI, parseScoreCsv, runtimeCommand } from "../support/run_cli.ts";
 import { ROOT } from "../support/shared.ts";
 
