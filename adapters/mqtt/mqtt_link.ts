@@ -26,6 +26,9 @@ export const PENDING_ALERTS = 256;
  */
 export const SEND_BUFFER_LIMIT = 256 * 1024;
 
+/** How often a paused producer checks the send buffer, besides waiting for its "drain" event. */
+const SEND_POLL_MS = 25;
+
 /** What the link tells its owner. */
 export interface MqttLinkEvents {
   /** A telemetry message arrived. */
@@ -197,12 +200,18 @@ export class MqttLink {
     const once = () => {
       if (called) return;
       called = true;
+      clearInterval(poll);
       stream.off("drain", once);
       stream.off("close", once);
       resume();
     };
     stream.once("drain", once);
     stream.once("close", once);
+    // "drain" only follows a write that returned false; a runtime whose socket took the bytes
+    // with a larger high-water mark (Bun's) never emits it, so the buffer's level is watched too.
+    const poll = setInterval(() => {
+      if (!this.congested) once();
+    }, SEND_POLL_MS);
   }
 
   /**
