@@ -40,6 +40,7 @@ export class Adam {
   #beta1Power = 1;
   #beta2Power = 1;
 
+  /** An optimiser of `parameters` (updated in place) by `options`. */
   constructor(parameters: Float64Array[], options: AdamOptions = {}) {
     this.learningRate = checkPositive(options.learningRate ?? 0.001, "learningRate");
     this.beta1 = checkFraction(options.beta1 ?? 0.9, "beta1");

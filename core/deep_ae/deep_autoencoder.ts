@@ -91,7 +91,7 @@ export class DeepAutoencoder {
   /** Seed the model was created with. */
   readonly seed: number;
   /** Rows at or above this error are anomalies (NaN until {@linkcode DeepAutoencoder.calibrate}). */
-  threshold = NaN;
+  threshold: number = NaN;
   /** The rule the threshold came from, when calibrated. */
   thresholdRule: ThresholdRule | undefined;
   /** Free text saved with the model (e.g. JSON describing its training). */

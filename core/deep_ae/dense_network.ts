@@ -39,6 +39,7 @@ export class DenseWorkspace {
   /** Scratch for transposed batches and kernels. */
   readonly scratchB: Float64Array;
 
+  /** Buffers for `network` over batches of up to `capacity` rows. */
   constructor(network: DenseNetwork, capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`batch capacity must be an integer ≥ 1, got ${capacity}`);

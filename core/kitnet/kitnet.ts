@@ -66,7 +66,7 @@ const STATE_VERSION = 1;
  *
  * @example
  * ```ts
- * import { KitNET } from "../mod.ts";
+ * import { KitNET } from "./mod.ts";
  * const k = new KitNET({ n: 3, fmGracePeriod: 100, adGracePeriod: 1000 });
  * const score = k.process([0.1, 20, 3]); // 0 while learning, then the anomaly score
  * ```
@@ -93,6 +93,7 @@ export class KitNET {
   #ensemble: AutoencoderLayer | undefined;
   #output: AutoencoderLayer | undefined;
 
+  /** A new KitNET by `options`; throws a `RangeError` naming a bad option. */
   constructor(options: KitNETOptions) {
     const n = options.n;
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be an integer ≥ 1, got ${n}`);
