@@ -16,29 +16,9 @@
  * @module
  */
 
-// ---- A tiny assembler for the one function. ----------------------------------------------------
+import { flatten, I32, moduleBytes, op, V128 } from "./wasm_assembly.ts";
 
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (value !== 0);
-  return out;
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function name(text: string): number[] {
-  return [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
-}
-
-const I32 = 0x7f;
-const V128 = 0x7b;
+// ---- The one function, in the shared assembler's instructions. ---------------------------------
 
 // Parameters 0–5: a, b, c (byte offsets), m, n, k. Locals from 6 on.
 const A = 0, B = 1, C = 2, M = 3, N = 4, K = 5;
@@ -46,37 +26,24 @@ const I = 6, J = 7, T = 8, K8 = 9, A0 = 10, A1 = 11, A2 = 12, A3 = 13, B0 = 14, 
 const ACC = 17; // 8 v128 accumulators, 17 … 24: row r, column s at ACC + 2r + s
 const X = 25, Y0 = 26, Y1 = 27;
 
-const get = (l: number) => [0x20, l];
-const set = (l: number) => [0x21, l];
-const i32 = (v: number) => [0x41, ...sleb(v)];
-const add = [0x6a];
-const mul = [0x6c];
-const geU = [0x4f];
-const block = [0x02, 0x40];
-const loop = [0x03, 0x40];
-const end = [0x0b];
-const brIf = (d: number) => [0x0d, d];
-const br = (d: number) => [0x0c, d];
-const v128Load = [0xfd, 0x00, 0x03, 0x00]; // align 2^3, offset 0
-const v128Zero = [0xfd, 0x0c, ...new Array(16).fill(0)];
-const f64x2Add = [0xfd, ...uleb(240)];
-const f64x2Mul = [0xfd, ...uleb(242)];
-const lane = (n: number) => [0xfd, ...uleb(33), n]; // f64x2.extract_lane
-const f64Add = [0xa0];
-const f64Store = (offset: number) => [0x39, 0x03, ...uleb(offset)];
-
-function sleb(value: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = value & 0x7f;
-    value >>= 7;
-    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
+const get = (l: number) => flatten(op.get(l));
+const set = (l: number) => flatten(op.set(l));
+const i32 = (v: number) => flatten(op.i32(v));
+const add = flatten(op.i32Add);
+const mul = flatten(op.i32Mul);
+const geU = flatten(op.i32GeU);
+const block = flatten(op.block);
+const loop = flatten(op.loop);
+const end = flatten(op.end);
+const brIf = (d: number) => flatten(op.brIf(d));
+const br = (d: number) => flatten(op.br(d));
+const v128Load = flatten(op.v128Load);
+const v128Zero = flatten(op.v128Zero);
+const f64x2Add = flatten(op.f64x2Add);
+const f64x2Mul = flatten(op.f64x2Mul);
+const lane = (n: number) => flatten(op.f64x2ExtractLane(n));
+const f64Add = flatten(op.f64Add);
+const f64Store = (offset: number) => flatten(op.f64Store(offset));
 
 /** `acc[r][s] += x_r · y_s` for the row whose vector is in X. */
 function accumulate(r: number): number[] {
@@ -225,28 +192,16 @@ function body(): number[] {
     ...br(0),
     ...end,
     ...end,
-    ...end, // function
   ];
 }
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const locals = [2, ...uleb(11), I32, ...uleb(11), V128]; // locals 6–16 i32, 17–27 v128
-  const code = [...locals, ...body()];
-  return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, [1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0]),
-    ...section(3, [1, 0]),
-    ...section(5, [1, 0x00, 1]), // memory: min 1 page, no max
-    ...section(7, [2, ...name("mm"), 0x00, 0, ...name("memory"), 0x02, 0]),
-    ...section(10, [1, ...uleb(code.length), ...code]),
-  ]);
+/** The module: `mm` over its own exported memory; no imports. */
+function kernelBytes(): Uint8Array<ArrayBuffer> {
+  const locals = [...new Array(11).fill(I32), ...new Array(11).fill(V128)]; // 6–16, 17–27
+  return moduleBytes([{ name: "mm", params: 6, locals, body: body() }], {
+    importExp: false,
+    memory: "export",
+  });
 }
 
 // ---- The wrapper. ----------------------------------------------------------------------------------
@@ -260,7 +215,7 @@ function instantiate(): Kernel | undefined {
   try {
     const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
     if (wasm === undefined) return undefined;
-    const instance = new wasm.Instance(new wasm.Module(moduleBytes()), {});
+    const instance = new wasm.Instance(new wasm.Module(kernelBytes()), {});
     const exports = instance.exports as unknown as Kernel;
     return { mm: exports.mm, memory: exports.memory };
   } catch {

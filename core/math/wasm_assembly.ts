@@ -16,6 +16,8 @@ export type Code = (number | Code)[];
 export const I32 = 0x7f;
 /** Value type f64. */
 export const F64 = 0x7c;
+/** Value type v128 (SIMD). */
+export const V128 = 0x7b;
 
 /** Unsigned LEB128. */
 export function uleb(value: number): number[] {
@@ -71,6 +73,8 @@ export const op = {
   i32GeS: [0x4e] as Code,
   i32Add: [0x6a] as Code,
   i32Sub: [0x6b] as Code,
+  i32Mul: [0x6c] as Code,
+  i32GeU: [0x4f] as Code,
   i32And: [0x71] as Code,
   i32Shl: [0x74] as Code,
   i32ShrS: [0x75] as Code,
@@ -91,6 +95,19 @@ export const op = {
   /** f64.store of the value on the stack to the address under it plus `offset`. */
   f64Store: (offset = 0): Code => [0x39, 0x03, ...uleb(offset)],
   call: (func: number): Code => [0x10, ...uleb(func)],
+  /** `block` and `loop` (no result), closed by `end`; `br` / `br_if` to the `depth`-th out. */
+  block: [0x02, 0x40] as Code,
+  loop: [0x03, 0x40] as Code,
+  end: [0x0b] as Code,
+  br: (depth: number): Code => [0x0c, ...uleb(depth)],
+  brIf: (depth: number): Code => [0x0d, ...uleb(depth)],
+  /** v128.load (align 2^3) from the address on the stack. */
+  v128Load: [0xfd, 0x00, 0x03, 0x00] as Code,
+  /** v128.const of zeros. */
+  v128Zero: [0xfd, 0x0c, ...new Array(16).fill(0)] as Code,
+  f64x2Add: [0xfd, ...uleb(240)] as Code,
+  f64x2Mul: [0xfd, ...uleb(242)] as Code,
+  f64x2ExtractLane: (lane: number): Code => [0xfd, ...uleb(33), lane],
   /** `if … end` on the i32 on the stack. */
   if: (then: Code): Code => [0x04, 0x40, then, 0x0b],
   /** `if … else … end` on the i32 on the stack. */
@@ -146,34 +163,41 @@ function name(text: string): number[] {
   return [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
 }
 
+/** What a module imports and exports besides its functions. */
+export interface ModuleShape {
+  /** Import one function `env.exp` (f64 → f64, function 0). Default true. */
+  importExp?: boolean;
+  /**
+   * `"import"`: the memory is `env.memory` (at least one page), the caller's; `"export"`: the
+   * module's own (one page to start), exported as `memory`. Default `"import"`.
+   */
+  memory?: "import" | "export";
+}
+
 /**
- * A module importing its memory as `env.memory` (at least one page) and one function `env.exp`
- * (f64 → f64, function 0), exporting `functions` (1, 2, …), none of which returns a value.
+ * A module exporting `functions` (numbered after the imported functions), none of which
+ * returns a value; by default importing its memory as `env.memory` and one function `env.exp`.
  */
-export function moduleBytes(functions: WasmFunction[]): Uint8Array<ArrayBuffer> {
-  const types: number[][] = [[0x60, 1, F64, 1, F64]];
+export function moduleBytes(
+  functions: WasmFunction[],
+  shape: ModuleShape = {},
+): Uint8Array<ArrayBuffer> {
+  const importExp = shape.importExp ?? true;
+  const ownMemory = shape.memory === "export";
+  const types: number[][] = importExp ? [[0x60, 1, F64, 1, F64]] : [];
   const typeOf = functions.map((f) => {
     const signature = [0x60, ...uleb(f.params), ...new Array(f.params).fill(I32), 0];
     let index = types.findIndex((t) => t.join() === signature.join());
     if (index < 0) index = types.push(signature) - 1;
     return index;
   });
-  const imports = [
-    2,
-    ...name("env"),
-    ...name("exp"),
-    0x00, // a function
-    0, // of type 0
-    ...name("env"),
-    ...name("memory"),
-    0x02, // a memory
-    0x00, // without maximum
-    1, // of at least one page
-  ];
-  const exports = [
-    ...uleb(functions.length),
-    ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i + 1)]),
-  ];
+  const imported: number[][] = [];
+  if (importExp) imported.push([...name("env"), ...name("exp"), 0x00, 0]); // function of type 0
+  // A memory without maximum, of at least one page.
+  if (!ownMemory) imported.push([...name("env"), ...name("memory"), 0x02, 0x00, 1]);
+  const first = importExp ? 1 : 0;
+  const exported = functions.map((f, i) => [...name(f.name), 0x00, ...uleb(first + i)]);
+  if (ownMemory) exported.push([...name("memory"), 0x02, 0]);
   const bodies = functions.map((f) => {
     const runs: number[] = [];
     let count = 0;
@@ -190,9 +214,10 @@ export function moduleBytes(functions: WasmFunction[]): Uint8Array<ArrayBuffer> 
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
     ...section(1, [...uleb(types.length), ...types.flat()]),
-    ...section(2, imports),
+    ...(imported.length > 0 ? section(2, [...uleb(imported.length), ...imported.flat()]) : []),
     ...section(3, [...uleb(functions.length), ...typeOf.flatMap((t) => uleb(t))]),
-    ...section(7, exports),
+    ...(ownMemory ? section(5, [1, 0x00, 1]) : []), // one memory: min 1 page, no max
+    ...section(7, [...uleb(exported.length), ...exported.flat()]),
     ...section(10, [...uleb(functions.length), ...bodies.flat()]),
   ]);
 }
