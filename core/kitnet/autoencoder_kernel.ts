@@ -17,7 +17,7 @@
  * @module
  */
 
-import { EXP_POW2, EXP_TABLE } from "../math/mod.ts";
+import { EXP_REDUCTION, EXP_TABLE, POW2 as POW2_TABLE, POW2_OFFSET } from "../math/mod.ts";
 import { type Code, F64, forRange, I32, moduleBytes, op, whileLoop } from "../math/mod.ts";
 
 /** A layer's header: i32 slots (a count, then byte offsets of its arrays), then an f64. */
@@ -111,10 +111,8 @@ const advance = (local: number, by: number | Code): Code => [
 ];
 
 // sigmoid.ts's constants (the kernel's test holds the two e^x to the same bits).
-const INV_LN2_64 = 92.33248261689366;
-const LN2_64_HI = 0.010830424695086549;
-const LN2_64_LO = 1.162596423439437e-12;
-const ROUND = 6755399441055744;
+// The constants of `exp` in core/math/sigmoid.ts: the kernel computes the same function.
+const { INV_LN2_64, LN2_64_HI, LN2_64_LO, ROUND } = EXP_REDUCTION;
 
 /** Pushes whether local `x` is in the table's range, −708 < x < 709. */
 const inRange = (x: number): Code => [
@@ -170,7 +168,7 @@ const tableExp = (x: number, kf: number, r: number, p: number, k: number, t: num
   get(r),
   op.f64Mul,
   set(p),
-  // k = kf | 0; t = TABLE[k & 63]; (t + t·p) · POW2[1022 + (k >> 6)]
+  // k = kf | 0; t = TABLE[k & 63]; (t + t·p) · POW2[POW2_OFFSET + (k >> 6)]
   get(kf),
   op.i32TruncF64S,
   set(k),
@@ -191,7 +189,7 @@ const tableExp = (x: number, kf: number, r: number, p: number, k: number, t: num
   get(k),
   op.i32(6),
   op.i32ShrS,
-  op.i32(1022),
+  op.i32(POW2_OFFSET),
   op.i32Add,
   op.i32(3),
   op.i32Shl,
@@ -608,7 +606,7 @@ export class KernelHeap {
    * WebAssembly kernel when `webAssembly` and the runtime has it.
    */
   constructor(bytes: number, webAssembly: boolean) {
-    const total = 8 * (EXP_TABLE.length + EXP_POW2.length) + align8(bytes) + 8;
+    const total = 8 * (EXP_TABLE.length + POW2_TABLE.length) + align8(bytes) + 8;
     const module = webAssembly ? kernelModule() : null;
     if (module === null) {
       this.buffer = new ArrayBuffer(total);
@@ -624,8 +622,8 @@ export class KernelHeap {
     const table = this.f64(EXP_TABLE.length);
     table.set(EXP_TABLE);
     this.expTable = table.byteOffset;
-    const pow2 = this.f64(EXP_POW2.length);
-    pow2.set(EXP_POW2);
+    const pow2 = this.f64(POW2_TABLE.length);
+    pow2.set(POW2_TABLE);
     this.expPow2 = pow2.byteOffset;
   }
 

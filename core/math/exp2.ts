@@ -6,6 +6,8 @@
  * @module
  */
 
+import { POW2, POW2_OFFSET } from "./powers_of_two.ts";
+
 const STEPS = 256;
 const LN2 = 0.6931471805599453;
 /** 2^(j/256), j = 0..255. */
@@ -14,9 +16,6 @@ for (let j = 0; j < STEPS; j++) TABLE[j] = Math.pow(2, j / STEPS);
 /** Below this the result is subnormal or 0; leave that rare case to Math.pow. */
 const SMALLEST = -1020;
 const LARGEST = 1020;
-/** 2^m for m in [SMALLEST - 1, LARGEST + 1], exact. */
-const POWERS = new Float64Array(LARGEST - SMALLEST + 3);
-for (let m = SMALLEST - 1; m <= LARGEST + 1; m++) POWERS[m - SMALLEST + 1] = Math.pow(2, m);
 
 /** 2^x (NaN for NaN, Math.pow(2, x) outside ±1020). */
 export function exp2(x: number): number {
@@ -28,5 +27,5 @@ export function exp2(x: number): number {
   const q = u * (1 + u * (1 / 2 + u * (1 / 6 + u * (1 / 24 + u * (1 / 120)))));
   const j = k & (STEPS - 1);
   const t = TABLE[j];
-  return (t + t * q) * POWERS[(k - j) / STEPS - SMALLEST + 1];
+  return (t + t * q) * POW2[POW2_OFFSET + (k - j) / STEPS];
 }

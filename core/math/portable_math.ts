@@ -10,18 +10,13 @@
  * @module
  */
 
+import { POW2, POW2_OFFSET } from "./powers_of_two.ts";
+
 const LN2_HI = 6.93147180369123816490e-1; // high bits of ln 2, exact in 32 bits
 const LN2_LO = 1.90821492927058770002e-10; // ln 2 − LN2_HI
 const INV_LN2 = 1.44269504088896338700;
 const EXP_OVERFLOW = 709.782712893384;
 const EXP_UNDERFLOW = -745.1332191019412;
-
-// 2^k for k in [-1022, 1023], built by exact doublings.
-const POW2_OFFSET = 1022;
-const POW2 = new Float64Array(1023 + POW2_OFFSET + 1);
-POW2[POW2_OFFSET] = 1;
-for (let k = 1; k <= 1023; k++) POW2[POW2_OFFSET + k] = POW2[POW2_OFFSET + k - 1] * 2;
-for (let k = 1; k <= 1022; k++) POW2[POW2_OFFSET - k] = POW2[POW2_OFFSET - k + 1] / 2;
 
 /** e^r − 1 for |r| ≤ ln2/2 + a little: Taylor series to r^14 (truncation below 1e-17). */
 function expm1Reduced(r: number): number {

@@ -13,6 +13,8 @@
  * @module
  */
 
+import { POW2, POW2_OFFSET } from "./powers_of_two.ts";
+
 /** 2^(j/64), j = 0..63, each correctly rounded (computed once to 60 digits). */
 export const EXP_TABLE: Float64Array = new Float64Array([
   1.0,
@@ -81,21 +83,24 @@ export const EXP_TABLE: Float64Array = new Float64Array([
   1.978456026387951,
 ]);
 
-// ln2/64 split so that k·HI is exact for every k that can occur (HI has 33 significant bits).
-const LN2_64_HI = 0.010830424695086549;
-const LN2_64_LO = 1.162596423439437e-12;
-const INV_LN2_64 = 92.33248261689366;
-// Adding and subtracting 1.5·2^52 rounds a double to the nearest integer (ties to even).
-const ROUND = 6755399441055744;
-
-/** 2^m for m = −1022..1023 (at index m + 1022), built by exact doubling and halving. */
-export const EXP_POW2: Float64Array = /* @__PURE__ */ (() => {
-  const table = new Float64Array(2046);
-  table[1022] = 1;
-  for (let m = 1; m <= 1023; m++) table[1022 + m] = table[1021 + m] * 2;
-  for (let m = 1; m <= 1022; m++) table[1022 - m] = table[1023 - m] / 2;
-  return table;
-})();
+/**
+ * The argument reduction of {@linkcode exp}, shared with the KitNET kernel's WebAssembly copy of
+ * it: ln2/64 split so that k·HI is exact for every k that can occur (HI has 33 significant bits),
+ * its inverse, and 1.5·2^52, which added and subtracted rounds a double to the nearest integer
+ * (ties to even).
+ */
+export const EXP_REDUCTION: {
+  readonly LN2_64_HI: number;
+  readonly LN2_64_LO: number;
+  readonly INV_LN2_64: number;
+  readonly ROUND: number;
+} = Object.freeze({
+  LN2_64_HI: 0.010830424695086549,
+  LN2_64_LO: 1.162596423439437e-12,
+  INV_LN2_64: 92.33248261689366,
+  ROUND: 6755399441055744,
+});
+const { LN2_64_HI, LN2_64_LO, INV_LN2_64, ROUND } = EXP_REDUCTION;
 
 /** e^x within one ulp for −708 < x < 709; outside that range (and for NaN) `Math.exp(x)`. */
 export function exp(x: number): number {
@@ -105,7 +110,7 @@ export function exp(x: number): number {
   const p = r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120)))));
   const k = kf | 0;
   const t = EXP_TABLE[k & 63];
-  return (t + t * p) * EXP_POW2[1022 + (k >> 6)];
+  return (t + t * p) * POW2[POW2_OFFSET + (k >> 6)];
 }
 
 /** 1 / (1 + exp(−t)). */
