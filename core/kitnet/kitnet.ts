@@ -8,9 +8,13 @@
 import { KITNET_DEFAULTS } from "./kitnet_defaults.ts";
 import { AutoencoderLayer } from "./autoencoder_layer.ts";
 import { KernelHeap } from "./autoencoder_kernel.ts";
-import { ByteReader, ByteWriter } from "../codec/mod.ts";
 import { CorrelationMapper } from "./correlation_mapper.ts";
-import { seal, unseal } from "../codec/mod.ts";
+import {
+  KITNET_STATE,
+  type KitNETState,
+  readKitNETState,
+  writeKitNETState,
+} from "./kitnet_state.ts";
 import { assertInstance } from "../math/mod.ts";
 
 /** Options of {@linkcode KitNET}. */
@@ -57,9 +61,6 @@ export interface Explanation {
   /** Every ensemble autoencoder's RMSE, in feature-map order. */
   autoencoders: AutoencoderContribution[];
 }
-
-const STATE_KIND = "KNET";
-const STATE_VERSION = 1;
 
 /**
  * KitNET, the online unsupervised anomaly detector.
@@ -237,24 +238,21 @@ export class KitNET {
 
   /** The whole model as bytes: versioned and checksummed; {@linkcode KitNET.fromBytes} reads it. */
   toBytes(): Uint8Array {
-    const w = new ByteWriter();
-    w.u32(this.n).u32(this.maxAutoencoderSize).u32(this.fmGracePeriod).u32(this.adGracePeriod);
-    w.f64(this.learningRate).f64(this.hiddenRatio).u8(this.featureMapGiven ? 1 : 0);
-    w.f64(this.#trained).f64(this.#executed);
-    if (this.#map === undefined) {
-      const mapper = this.#mapper!;
-      w.u8(0).f64(mapper.count);
-      w.f64Array(mapper.sum).f64Array(mapper.residualSum).f64Array(mapper.residualSquares);
-      w.f64Array(mapper.coResiduals);
-    } else {
-      w.u8(1).u32(this.#map.length);
-      for (const cluster of this.#map) w.u32Array(cluster);
-      for (const layer of [this.#ensemble!, this.#output!]) {
-        w.f64Array(layer.weights).f64Array(layer.hiddenBias).f64Array(layer.visibleBias);
-        w.f64Array(layer.min).f64Array(layer.max);
-      }
-    }
-    return seal(STATE_KIND, STATE_VERSION, w.finish());
+    const mapper = this.#mapper;
+    return writeKitNETState({
+      n: this.n,
+      maxAutoencoderSize: this.maxAutoencoderSize,
+      fmGracePeriod: this.fmGracePeriod,
+      adGracePeriod: this.adGracePeriod,
+      learningRate: this.learningRate,
+      hiddenRatio: this.hiddenRatio,
+      featureMapGiven: this.#featureMapGiven,
+      trained: this.#trained,
+      executed: this.#executed,
+      mapper: this.#map === undefined ? mapper : undefined,
+      map: this.#map,
+      layers: this.#map === undefined ? undefined : [this.#ensemble!, this.#output!],
+    });
   }
 
   /**
@@ -264,151 +262,49 @@ export class KitNET {
    * cannot hold), so a hostile file never yields a model that scores NaN.
    */
   static fromBytes(bytes: Uint8Array): KitNET {
-    const what = "KitNET state";
     try {
-      return KitNET.#read(bytes, what);
+      return KitNET.#fromState(readKitNETState(bytes));
     } catch (error) {
-      if (!(error instanceof RangeError) || error.message.startsWith(what)) throw error;
-      throw new RangeError(`${what}: ${error.message}`);
+      if (!(error instanceof RangeError) || error.message.startsWith(KITNET_STATE)) throw error;
+      throw new RangeError(`${KITNET_STATE}: ${error.message}`);
     }
   }
 
-  static #read(bytes: Uint8Array, what: string): KitNET {
-    const { payload } = unseal(bytes, STATE_KIND, [STATE_VERSION], what);
-    const r = new ByteReader(payload, what);
-    const n = r.u32(), m = r.u32(), fm = r.u32(), ad = r.u32();
-    const learningRate = r.f64(), hiddenRatio = r.f64();
-    const given = r.u8() === 1;
-    const trained = r.f64(), executed = r.f64();
-    const hasMap = r.u8() === 1;
-    if (!Number.isInteger(trained) || trained < 0 || !Number.isInteger(executed) || executed < 0) {
-      throw new RangeError(`${what}: bad counters ${trained}, ${executed}`);
-    }
-    if (!(hiddenRatio > 0 && hiddenRatio < Infinity)) {
-      throw new RangeError(`${what}: hiddenRatio is ${hiddenRatio}`);
-    }
-    let map: number[][] | undefined;
-    // Parameters the rest of the bytes must hold: checked before anything is allocated.
-    let parameters: number;
-    if (hasMap) {
-      const clusters = r.u32();
-      if (clusters > n) throw new RangeError(`${what}: ${clusters} clusters for ${n} features`);
-      map = [];
-      for (let a = 0; a < clusters; a++) map.push(Array.from(r.u32Array()));
-      const layerSize = (v: number) => {
-        const h = Math.ceil(v * hiddenRatio);
-        return v * h + h + 3 * v;
-      };
-      parameters = map.reduce((sum, cluster) => sum + layerSize(cluster.length), 0) +
-        layerSize(clusters);
-      if (!given) {
-        // A learned map is a clustering: every feature in exactly one cluster.
-        const seen = new Uint8Array(n <= 1 << 24 ? n : 0);
-        let covered = 0;
-        for (const cluster of map) {
-          for (const index of cluster) {
-            if (index < seen.length && seen[index] === 0) seen[index] = 1, covered++;
-            else {throw new RangeError(
-                `${what}: feature ${index} is clustered twice or is beyond ${n}`,
-              );}
-          }
-        }
-        if (covered !== n) throw new RangeError(`${what}: the feature map leaves out features`);
-      }
-      if (!given && trained < fm + 1) {
-        throw new RangeError(
-          `${what}: a learned feature map after ${trained} of ${fm + 1} instances`,
-        );
-      }
-    } else {
-      if (given) throw new RangeError(`${what}: a given feature map is missing`);
-      if (trained > fm) {
-        throw new RangeError(`${what}: no feature map after ${trained} of ${fm + 1} instances`);
-      }
-      parameters = 1 + 3 * n + (n * (n + 1)) / 2;
-    }
-    if (parameters * 8 > r.remaining) {
-      throw new RangeError(
-        `${what} is truncated: its sizes need ${parameters * 8} bytes of parameters, ` +
-          `${r.remaining} remain`,
-      );
-    }
+  // The state was read and checked (kitnet_state.ts); the constructor checks the options and
+  // the map, and builds the layers, whose parameters are then copied in.
+  static #fromState(state: KitNETState): KitNET {
     const k = new KitNET({
-      n,
-      maxAutoencoderSize: m,
-      fmGracePeriod: fm,
-      adGracePeriod: ad,
-      learningRate,
-      hiddenRatio,
-      featureMap: map,
+      n: state.n,
+      maxAutoencoderSize: state.maxAutoencoderSize,
+      fmGracePeriod: state.fmGracePeriod,
+      adGracePeriod: state.adGracePeriod,
+      learningRate: state.learningRate,
+      hiddenRatio: state.hiddenRatio,
+      featureMap: state.map,
     });
-    // The map was validated by the constructor; restore what the constructor cannot know.
-    k.#featureMapGiven = given;
-    k.#trained = trained;
-    k.#executed = executed;
-    if (!hasMap) {
+    k.#featureMapGiven = state.featureMapGiven;
+    k.#trained = state.trained;
+    k.#executed = state.executed;
+    if (state.mapper !== undefined) {
       const mapper = k.#mapper!;
-      mapper.count = r.f64();
-      if (mapper.count !== trained) {
-        throw new RangeError(`${what}: the mapper counted ${mapper.count} of ${trained} instances`);
-      }
-      // Bounds no stream of instances under ±1e100 (the gateway's limit) reaches in 2³² steps,
-      // and within which the next updates cannot overflow into Infinity and NaN.
-      mapper.sum.set(bounded(r.f64Array(n), 1e150, "mapper sums", what));
-      mapper.residualSum.set(bounded(r.f64Array(n), 1e150, "mapper residual sums", what));
-      const squares = bounded(r.f64Array(n), 1e300, "mapper squared residuals", what);
-      const negative = squares.findIndex((v) => v < 0);
-      if (negative >= 0) {
-        throw new RangeError(`${what}: mapper squared residuals[${negative}] is negative`);
-      }
-      mapper.residualSquares.set(squares);
-      const co = r.f64Array(mapper.coResiduals.length);
-      mapper.coResiduals.set(bounded(co, 1e300, "mapper co-residuals", what));
-    } else {
-      // Every autoencoder learns from every training instance, so after the first one no
-      // min/max is left at its untouched ±∞.
-      const learned = given ? trained : trained - fm - 1;
-      for (const [l, layer] of [k.#ensemble!, k.#output!].entries()) {
-        const where = `layer ${l}`;
-        layer.weights.set(finite(r.f64Array(layer.weights.length), `${where} weights`, what));
-        layer.hiddenBias.set(finite(r.f64Array(layer.hiddenBias.length), `${where} biases`, what));
-        layer.visibleBias.set(
-          finite(r.f64Array(layer.visibleBias.length), `${where} biases`, what),
-        );
-        const min = r.f64Array(layer.min.length), max = r.f64Array(layer.max.length);
-        for (let j = 0; j < min.length; j++) {
-          const untouched = min[j] === Infinity && max[j] === -Infinity;
-          const fits = min[j] <= max[j] && Number.isFinite(min[j]) && Number.isFinite(max[j]);
-          if (untouched ? learned > 0 : !fits) {
-            throw new RangeError(`${what}: ${where} input ${j} has range ${min[j]}..${max[j]}`);
-          }
-        }
-        layer.min.set(min);
-        layer.max.set(max);
-      }
+      mapper.count = state.mapper.count;
+      mapper.sum.set(state.mapper.sum);
+      mapper.residualSum.set(state.mapper.residualSum);
+      mapper.residualSquares.set(state.mapper.residualSquares);
+      mapper.coResiduals.set(state.mapper.coResiduals);
     }
-    if (r.remaining !== 0) {
-      throw new RangeError(`${what}: ${r.remaining} unexpected trailing bytes`);
+    if (state.layers !== undefined) {
+      for (const [l, layer] of [k.#ensemble!, k.#output!].entries()) {
+        const saved = state.layers[l];
+        layer.weights.set(saved.weights);
+        layer.hiddenBias.set(saved.hiddenBias);
+        layer.visibleBias.set(saved.visibleBias);
+        layer.min.set(saved.min);
+        layer.max.set(saved.max);
+      }
     }
     return k;
   }
-}
-
-/** `values`, when every one is finite; else a RangeError naming the first that is not. */
-function finite(values: Float64Array, name: string, what: string): Float64Array {
-  return bounded(values, Number.MAX_VALUE, name, what);
-}
-
-/** `values`, when every one is within ±`most`; else a RangeError naming the first that is not. */
-function bounded(values: Float64Array, most: number, name: string, what: string): Float64Array {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!(v <= most && v >= -most)) {
-      const limit = most === Number.MAX_VALUE ? "not a finite number" : `beyond ±${most}`;
-      throw new RangeError(`${what}: ${name}[${i}] is ${v}, ${limit}`);
-    }
-  }
-  return values;
 }
 
 function checkCount(name: string, value: number, least: number): void {

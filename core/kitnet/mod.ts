@@ -6,3 +6,4 @@ export * from "./kitnet.ts";
 export * from "./single_linkage.ts";
 export * from "./kitnet_defaults.ts";
 export * from "./kitnet_detector.ts";
+export * from "./kitnet_state.ts";
