@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ByteReader, ByteWriter } from "../core/codec/mod.ts";
-import { ColumnScaler } from "../core/deep_ae/mod.ts";
+import { ColumnScaler, readEncoder, writeEncoder } from "../core/deep_ae/mod.ts";
 import { type TabularColumn, TabularEncoder } from "../core/deep_ae/mod.ts";
 
 const columns: TabularColumn[] = [
@@ -98,8 +98,8 @@ describe("TabularEncoder", () => {
   test("round trip through bytes encodes identically", () => {
     const e = TabularEncoder.fit(columns, training, "standard");
     const w = new ByteWriter();
-    e.write(w);
-    const back = TabularEncoder.read(new ByteReader(w.finish(), "test"));
+    writeEncoder(w, e);
+    const back = readEncoder(new ByteReader(w.finish(), "test"));
     assert.deepEqual(back.columns, e.columns);
     assert.deepEqual(back.categories, e.categories);
     const probe = [["4", "udp", "7"], ["0", "gre", "3"]];

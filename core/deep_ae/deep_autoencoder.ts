@@ -11,8 +11,6 @@
  */
 
 import type { Activation } from "./activations.ts";
-import { ACTIVATIONS } from "./activations.ts";
-import { ByteReader, ByteWriter } from "../codec/mod.ts";
 import { type DenseLayerSpec, DenseNetwork, type DenseWorkspace } from "./dense_network.ts";
 import {
   type DenseTrainingOptions,
@@ -21,18 +19,14 @@ import {
   type TrainingHistory,
 } from "./dense_trainer.ts";
 import { MersenneTwister } from "../math/mod.ts";
-import { seal, unseal } from "../codec/mod.ts";
+import { MODEL_FILE, readModelFile, writeModelFile } from "./model_file.ts";
 import type { TabularEncoder, TabularRecord } from "./tabular_encoder.ts";
-import { TabularEncoder as Encoder } from "./tabular_encoder.ts";
 import {
   formatThresholdRule,
   parseThresholdRule,
   thresholdFor,
   type ThresholdRule,
 } from "../thresholds/mod.ts";
-
-const MODEL_KIND = "DAEM";
-const MODEL_VERSION = 1;
 
 /** The paper's hidden layers: 100, 50, 25 tanh · 12 linear · 25, 50, 100 tanh. */
 export const PAPER_HIDDEN_LAYERS: readonly DenseLayerSpec[] = [
@@ -204,77 +198,40 @@ export class DeepAutoencoder {
     return score >= this.threshold;
   }
 
-  /** The model, its encoder and threshold as a checksummed file ("DAEM", version 1). */
+  /** The model, its encoder and threshold as a checksummed file (`model_file.ts`). */
   toBytes(): Uint8Array {
-    const w = new ByteWriter();
-    const net = this.network;
-    w.u32(this.seed);
-    w.u32(net.inputSize);
-    w.u32(net.layers.length);
-    for (const layer of net.layers) {
-      w.u32(layer.units);
-      w.u8(ACTIVATIONS.indexOf(layer.activation));
-    }
-    for (let l = 0; l < net.layers.length; l++) {
-      w.f64Array(net.kernels[l]);
-      w.f64Array(net.biases[l]);
-    }
-    w.f64(this.threshold);
-    w.string(this.thresholdRule === undefined ? "" : formatThresholdRule(this.thresholdRule));
-    w.u8(this.encoder === undefined ? 0 : 1);
-    this.encoder?.write(w);
-    w.string(this.metadata);
-    return seal(MODEL_KIND, MODEL_VERSION, w.finish());
+    return writeModelFile({
+      seed: this.seed,
+      network: this.network,
+      threshold: this.threshold,
+      thresholdRule: this.thresholdRule === undefined
+        ? ""
+        : formatThresholdRule(this.thresholdRule),
+      encoder: this.encoder,
+      metadata: this.metadata,
+    });
   }
 
   /** Reads a model written by {@linkcode DeepAutoencoder.toBytes}; refuses altered files. */
   static fromBytes(bytes: Uint8Array): DeepAutoencoder {
-    const what = "deep autoencoder model";
     try {
-      return DeepAutoencoder.#read(bytes, what);
+      const file = readModelFile(bytes);
+      const model = new DeepAutoencoder(
+        file.network,
+        file.encoder,
+        file.seed,
+        new MersenneTwister(file.seed),
+      );
+      model.threshold = file.threshold;
+      model.thresholdRule = file.thresholdRule === ""
+        ? undefined
+        : parseThresholdRule(file.thresholdRule);
+      model.metadata = file.metadata;
+      return model;
     } catch (error) {
       // Errors of the parts (network, encoder, threshold rule) say what the file holds.
-      if (!(error instanceof RangeError) || error.message.startsWith(what)) throw error;
-      throw new RangeError(`${what}: ${error.message}`);
+      if (!(error instanceof RangeError) || error.message.startsWith(MODEL_FILE)) throw error;
+      throw new RangeError(`${MODEL_FILE}: ${error.message}`);
     }
-  }
-
-  static #read(bytes: Uint8Array, what: string): DeepAutoencoder {
-    const { payload } = unseal(bytes, MODEL_KIND, [MODEL_VERSION], what);
-    const r = new ByteReader(payload, what);
-    const seed = r.u32();
-    const inputSize = r.u32();
-    const count = r.u32();
-    const layers: DenseLayerSpec[] = [];
-    for (let l = 0; l < count; l++) {
-      const units = r.u32();
-      const code = r.u8();
-      const activation = ACTIVATIONS[code];
-      if (activation === undefined) {
-        throw new RangeError(`${what}: layer ${l} has an unknown activation code ${code}`);
-      }
-      layers.push({ units, activation });
-    }
-    const sizes = [inputSize, ...layers.map((layer) => layer.units)];
-    const kernels: Float64Array[] = [];
-    const biases: Float64Array[] = [];
-    for (let l = 0; l < count; l++) {
-      kernels.push(r.f64Array(sizes[l] * sizes[l + 1]));
-      biases.push(r.f64Array(sizes[l + 1]));
-    }
-    const network = new DenseNetwork(inputSize, layers, kernels, biases);
-    const threshold = r.f64();
-    // NaN: not calibrated yet; otherwise an error level, never negative or infinite.
-    if (!Number.isNaN(threshold) && !(threshold >= 0 && threshold < Infinity)) {
-      throw new RangeError(`${what}: its threshold is ${threshold}`);
-    }
-    const rule = r.string();
-    const encoder = r.u8() === 1 ? Encoder.read(r) : undefined;
-    const model = new DeepAutoencoder(network, encoder, seed, new MersenneTwister(seed));
-    model.threshold = threshold;
-    model.thresholdRule = rule === "" ? undefined : parseThresholdRule(rule);
-    model.metadata = r.string();
-    if (r.remaining !== 0) throw new RangeError(`${what} has ${r.remaining} unread bytes`);
-    return model;
   }
 }

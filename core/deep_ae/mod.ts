@@ -8,3 +8,4 @@ export * from "./dense_network.ts";
 export * from "./dense_trainer.ts";
 export * from "./tabular_encoder.ts";
 export * from "./deep_ae_detector.ts";
+export * from "./model_file.ts";

@@ -7,8 +7,7 @@
  * @module
  */
 
-import type { ByteReader, ByteWriter } from "../codec/mod.ts";
-import { ColumnScaler, SCALING_METHODS, type ScalingMethod } from "./column_scaler.ts";
+import { ColumnScaler, type ScalingMethod } from "./column_scaler.ts";
 
 /** One field of a record. */
 export interface TabularColumn {
@@ -142,54 +141,6 @@ export class TabularEncoder {
     }
     const { offset: shift, factor } = this.scaler;
     for (let j = 0; j < width; j++) out[offset + j] = (out[offset + j] - shift[j]) * factor[j];
-  }
-
-  /** Appends the encoder to a model file. */
-  write(writer: ByteWriter): void {
-    writer.u32(this.columns.length);
-    this.columns.forEach((column, i) => {
-      writer.string(column.name);
-      const list = this.categories[i];
-      writer.u8(list === undefined ? 0 : 1);
-      if (list !== undefined) {
-        writer.u32(list.length);
-        for (const value of list) writer.string(value);
-      }
-    });
-    writer.u8(SCALING_METHODS.indexOf(this.scaler.method));
-    writer.f64Array(this.scaler.offset);
-    writer.f64Array(this.scaler.factor);
-  }
-
-  /** Reads an encoder written by {@linkcode TabularEncoder.write}. */
-  static read(reader: ByteReader): TabularEncoder {
-    const count = reader.u32();
-    const columns: TabularColumn[] = [];
-    const categories: (string[] | undefined)[] = [];
-    for (let i = 0; i < count; i++) {
-      const name = reader.string();
-      const kind = reader.u8();
-      if (kind > 1) throw new RangeError(`column "${name}" has an unknown kind code ${kind}`);
-      columns.push({ name, kind: kind === 0 ? "numeric" : "categorical" });
-      if (kind === 0) categories.push(undefined);
-      else {
-        const length = reader.u32();
-        const list: string[] = [];
-        for (let c = 0; c < length; c++) list.push(reader.string());
-        categories.push(list);
-      }
-    }
-    const method = SCALING_METHODS[reader.u8()];
-    if (method === undefined) throw new RangeError("unknown scaling method code");
-    const offset = reader.f64Array();
-    const factor = reader.f64Array(offset.length);
-    for (const [name, values] of [["offset", offset], ["factor", factor]] as const) {
-      const i = values.findIndex((v) => !Number.isFinite(v));
-      if (i >= 0) {
-        throw new RangeError(`scaling ${name}[${i}] is ${values[i]}, not a finite number`);
-      }
-    }
-    return new TabularEncoder(columns, categories, new ColumnScaler(method, offset, factor));
   }
 }
 
