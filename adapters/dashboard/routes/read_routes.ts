@@ -1,0 +1,49 @@
+/**
+ * The reading endpoints, open to anyone who can reach the dashboard: `/healthz`,
+ * `/api/status`, `/api/devices`, `/api/devices/:id/scores`, `/api/alerts` and `/metrics`.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { describeValue } from "../../../core/gateway/mod.ts";
+import { gatewayMetrics } from "../gateway_metrics.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "../prometheus_text.ts";
+import { failure, json, readLimit } from "../responses.ts";
+import { type DashboardShared, statusBody } from "./shared.ts";
+
+/** The reading routes over `shared`. */
+export function readRoutes(shared: DashboardShared): Hono {
+  const { view, counters, now } = shared;
+  const app = new Hono();
+
+  app.get("/healthz", (c) => json(c, { ok: true }, 200));
+
+  app.get("/api/status", (c) => json(c, statusBody(shared), 200));
+
+  app.get("/api/devices", (c) => json(c, { devices: view.devices() }, 200));
+
+  app.get("/api/devices/:id/scores", (c) => {
+    const id = c.req.param("id");
+    const limit = readLimit(c);
+    if (typeof limit === "string") return failure(c, 400, limit);
+    const points = view.deviceScores(id, limit);
+    if (points === undefined) return failure(c, 404, `unknown device ${describeValue(id)}`);
+    return json(c, { device: id, points }, 200);
+  });
+
+  app.get("/api/alerts", (c) => {
+    const limit = readLimit(c);
+    if (typeof limit === "string") return failure(c, 400, limit);
+    const alerts = view.recentAlerts();
+    return json(c, { alerts: limit === undefined ? alerts : alerts.slice(0, limit) }, 200);
+  });
+
+  app.get("/metrics", (c) => {
+    return c.body(gatewayMetrics(view, counters, now()), 200, {
+      "Content-Type": PROMETHEUS_CONTENT_TYPE,
+    });
+  });
+
+  return app;
+}
