@@ -9,7 +9,8 @@
  * `--messages` more; both parts are timed by CPU time, best of 3.
  *
  * Run: `deno run -A bench/engine.ts`, `bun bench/engine.ts`, `node bench/engine.ts` (or
- * `npm run bench -- engine` for all three). Flags: --messages N (default 200000), --json.
+ * `npm run bench -- engine` for all three). Flags: --messages N (default 200000), --json,
+ * --streams raw,damped,deep (which of the three to run).
  *
  * @module
  */
@@ -25,6 +26,7 @@ const { values } = parseArgs({
   options: {
     messages: { type: "string", default: "200000" },
     json: { type: "boolean", default: false },
+    streams: { type: "string", default: "raw,damped,deep" },
   },
 });
 const MESSAGES = Number(values.messages);
@@ -109,7 +111,13 @@ function run(stream: "raw" | "damped" | "deep", files: Map<string, Uint8Array>) 
 
 const files = new Map([["model.daem", deepModel()]]);
 const results: Record<string, { learning: number; scoring: number }> = {};
-for (const stream of ["raw", "damped", "deep"] as const) {
+const STREAMS = ["raw", "damped", "deep"] as const;
+const chosen = values.streams.split(",").map((s) => {
+  const stream = STREAMS.find((known) => known === s.trim());
+  if (stream === undefined) throw new Error(`--streams: no stream "${s}"; there are ${STREAMS}`);
+  return stream;
+});
+for (const stream of chosen) {
   let best = { learning: 0, scoring: 0 };
   for (let rep = 0; rep < 3; rep++) {
     const r = run(stream, files);
@@ -127,17 +135,11 @@ if (values.json) {
   console.log(
     `GatewayEngine, ${DEVICES} devices, ${MESSAGES} scored messages, best of 3, ${runtimeName()}`,
   );
-  console.log(
-    `  kitnet raw      learning ${f(results.raw.learning)}/s   scoring ${f(results.raw.scoring)}/s`,
-  );
-  console.log(
-    `  kitnet damped   learning ${f(results.damped.learning)}/s   scoring ${
-      f(results.damped.scoring)
-    }/s`,
-  );
-  console.log(
-    `  deep-ae         learning ${f(results.deep.learning)}/s   scoring ${
-      f(results.deep.scoring)
-    }/s`,
-  );
+  const labels = { raw: "kitnet raw", damped: "kitnet damped", deep: "deep-ae" };
+  for (const stream of chosen) {
+    const { learning, scoring } = results[stream];
+    console.log(
+      `  ${labels[stream].padEnd(15)} learning ${f(learning)}/s   scoring ${f(scoring)}/s`,
+    );
+  }
 }

@@ -6,7 +6,11 @@
  * @module
  */
 
-import { POW2, POW2_OFFSET } from "./powers_of_two.ts";
+import { POW2 as SHARED_POW2, POW2_OFFSET as SHARED_OFFSET } from "./powers_of_two.ts";
+
+// Local constants, not the imports (see portable_math.ts: V8 folds its own, not imported ones).
+const POW2 = SHARED_POW2;
+const POW2_OFFSET = SHARED_OFFSET;
 
 const STEPS = 256;
 const LN2 = 0.6931471805599453;

@@ -13,7 +13,11 @@
  * @module
  */
 
-import { POW2, POW2_OFFSET } from "./powers_of_two.ts";
+import { POW2 as SHARED_POW2, POW2_OFFSET as SHARED_OFFSET } from "./powers_of_two.ts";
+
+// Local constants, not the imports (see portable_math.ts: V8 folds its own, not imported ones).
+const POW2 = SHARED_POW2;
+const POW2_OFFSET = SHARED_OFFSET;
 
 /** 2^(j/64), j = 0..63, each correctly rounded (computed once to 60 digits). */
 export const EXP_TABLE: Float64Array = new Float64Array([
