@@ -68,6 +68,24 @@ export {
   deepAeType,
 } from "./core/deep_ae/mod.ts";
 export {
+  type FeatureRange,
+  HalfSpaceTrees,
+  type HalfSpaceTreesOptions,
+  type HalfSpaceTreesPhase,
+  type HalfSpaceTreesProblem,
+  halfSpaceTreesProblem,
+  type HalfSpaceTreesSettings,
+  type HalfSpaceTreesTables,
+  HST_DEFAULTS,
+  HST_LIMITS,
+  HST_TYPE,
+  HSTDetector,
+  type HSTModelOptions,
+  hstType,
+  readHalfSpaceTrees,
+  writeHalfSpaceTrees,
+} from "./core/hst/mod.ts";
+export {
   type AutoencoderContribution,
   type Explanation,
   KitNET,
@@ -103,6 +121,7 @@ export { ConfigError } from "./core/gateway/mod.ts";
 export {
   type DeepAeModelConfig,
   type FeaturesConfig,
+  type HSTModelConfig,
   type KitNETModelConfig,
   type LimitsConfig,
   type ModelConfig,

@@ -41,13 +41,16 @@ export interface ScoreExplanation {
   score: number;
   /** The model's parts that reconstruct the inputs (KitNET: its ensemble; else one group). */
   groups: FeatureGroup[];
-  /** Each input's squared reconstruction error, when the model has one per input. */
+  /**
+   * Each input's share of the score, when the model has one per input: a deep autoencoder's
+   * squared reconstruction error, Half-Space Trees' bits of mass lost at its splits.
+   */
   featureErrors?: Float64Array;
 }
 
 /** An anomaly detector of fixed-width numeric instances. */
 export interface Detector {
-  /** Its type, as the configuration and the registry name it (`"kitnet"`, `"deep-ae"`). */
+  /** Its type, as the configuration and the registry name it (`"kitnet"`, `"hst"`, …). */
   readonly type: string;
   /** Numbers per instance. */
   readonly inputs: number;
@@ -207,7 +210,7 @@ export interface DetectorType {
 
 /** A stream's model section: its type and that type's own options. */
 export interface ModelOptions {
-  /** The model type (`"kitnet"`, `"deep-ae"`). */
+  /** The model type (`"kitnet"`, `"deep-ae"`, `"hst"`). */
   type: string;
   /** The type's own options (each type documents its keys). */
   [option: string]: unknown;

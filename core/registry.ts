@@ -19,9 +19,10 @@
 import { sealedKind } from "./codec/mod.ts";
 import type { Detector, DetectorType } from "./detector.ts";
 import { deepAeType } from "./deep_ae/mod.ts";
+import { hstType } from "./hst/mod.ts";
 import { kitnetType } from "./kitnet/mod.ts";
 
-const TYPES: readonly DetectorType[] = [kitnetType, deepAeType];
+const TYPES: readonly DetectorType[] = [kitnetType, deepAeType, hstType];
 
 /** The model types, in the order a configuration's help lists them (the first is the default). */
 export const DETECTOR_TYPES: readonly string[] = TYPES.map((t) => t.type);

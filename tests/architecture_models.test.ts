@@ -5,15 +5,15 @@
  *    `bench/`; `scripts/`) import each other without cycles. Every module reference counts:
  *    `import`, `import type` (a type-only cycle still ties the folders together: neither can be
  *    read, moved or reused without the other), `export … from` and `import("…")`.
- * 5. Which model: only the detector folders (`core/kitnet/`, `core/deep_ae/`), the registry
- *    (`core/registry.ts`), the detector interface (`core/detector.ts`) and the configuration
- *    schema (`core/gateway/pipeline_config.ts`) name a model type. Elsewhere in `core/` and
- *    `adapters/`, code has no string literal `"kitnet"`, `"deep-ae"` (the configuration's type
- *    names), `"DAEM"` or `"KNET"` (the model files' kinds), and does not reach for a type's name
- *    constant (`KITNET_TYPE`, `DEEP_AE_TYPE`) or its `DetectorType` (`kitnetType`,
- *    `deepAeType`) either: code that works with any detector asks the registry. Comments (so
- *    JSDoc and help texts' prose) do not count, nor do longer strings that mention a type (a
- *    command's help text).
+ * 5. Which model: only the detector folders (`core/kitnet/`, `core/deep_ae/`, `core/hst/`), the
+ *    registry (`core/registry.ts`), the detector interface (`core/detector.ts`) and the
+ *    configuration schema (`core/gateway/pipeline_config.ts`) name a model type. Elsewhere in
+ *    `core/` and `adapters/`, code has no string literal `"kitnet"`, `"deep-ae"`, `"hst"` (the
+ *    configuration's type names), `"DAEM"`, `"KNET"` or `"HSTS"` (the model files' kinds), and
+ *    does not reach for a type's name constant (`KITNET_TYPE`, `DEEP_AE_TYPE`, `HST_TYPE`) or its
+ *    `DetectorType` (`kitnetType`, `deepAeType`, `hstType`) either: code that works with any
+ *    detector asks the registry. Comments (so JSDoc and help texts' prose) do not count, nor do
+ *    longer strings that mention a type (a command's help text).
  *
  * @module
  */
@@ -49,16 +49,24 @@ const GOVERNED: SourceFile[] = sourceFiles(
 const MODEL_HOMES = [
   "core/kitnet/",
   "core/deep_ae/",
+  "core/hst/",
   "core/registry.ts",
   "core/detector.ts",
   "core/gateway/pipeline_config.ts",
 ];
 
 /** The string literals that name a model type or a model file's kind. */
-const MODEL_LITERALS = new Set(["kitnet", "deep-ae", "DAEM", "KNET"]);
+const MODEL_LITERALS = new Set(["kitnet", "deep-ae", "hst", "DAEM", "KNET", "HSTS"]);
 
 /** The exported names that stand for one model type. */
-const MODEL_NAMES = new Set(["KITNET_TYPE", "DEEP_AE_TYPE", "kitnetType", "deepAeType"]);
+const MODEL_NAMES = new Set([
+  "KITNET_TYPE",
+  "DEEP_AE_TYPE",
+  "HST_TYPE",
+  "kitnetType",
+  "deepAeType",
+  "hstType",
+]);
 
 /** A use outside {@linkcode MODEL_HOMES} that is all right, and why. */
 interface Allowed {

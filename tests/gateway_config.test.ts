@@ -242,7 +242,7 @@ describe("gateway configuration", () => {
       ],
       [
         { model: { type: "kitnet", path: "m" } },
-        'streams[0].model.path: only a "deep-ae" model has a path, got "m"',
+        'streams[0].model.path: only a "deep-ae" model has path (this one is "kitnet"), got "m"',
       ],
       [
         { model: { type: "deep-ae", path: "m" }, threshold: { tailProbability: 0.01 } },
@@ -250,7 +250,53 @@ describe("gateway configuration", () => {
       ],
       [
         { model: { type: "autoencoder" } },
-        'streams[0].model.type: expected one of "kitnet", "deep-ae"',
+        'streams[0].model.type: expected one of "kitnet", "deep-ae", "hst"',
+      ],
+    ];
+    for (const [change, expected] of cases) {
+      const problems = problemsOf(withStream(change));
+      assert.ok(
+        problems.some((p) => p.startsWith(expected)),
+        `expected "${expected}" in:\n${problems.join("\n")}`,
+      );
+    }
+  });
+
+  test("an hst model takes its own options, defaults filled in, and ranges by input name", () => {
+    const stream = validateGatewayConfig(withStream({
+      model: { type: "hst", window: 100, ranges: { t: [-20, 60] } },
+    })).streams[0];
+    assert.deepEqual(stream.model, {
+      type: "hst",
+      trees: 10,
+      height: 8,
+      window: 100,
+      warmUp: 1000,
+      seed: 1,
+      ranges: { t: [-20, 60] },
+    });
+    assert.equal(stream.threshold.method, "lognormal", "calibrated like KitNET");
+    const cases: [Record<string, unknown>, string][] = [
+      [
+        { model: { type: "hst", trees: 0 } },
+        "streams[0].model.trees: expected an integer in [1, 1024], got 0",
+      ],
+      [
+        { model: { type: "hst", window: 70000 } },
+        "streams[0].model.window: expected an integer in [1, 65535]",
+      ],
+      [
+        { model: { type: "hst", fmGracePeriod: 5 } },
+        'streams[0].model.fmGracePeriod: only a "kitnet" model has fmGracePeriod (this one is "hst")',
+      ],
+      [
+        { model: { type: "kitnet", window: 5 } },
+        'streams[0].model.window: only a "hst" model has window (this one is "kitnet")',
+      ],
+      [{ model: { type: "hst", ranges: [1, 2] } }, "streams[0].model.ranges: expected an object"],
+      [
+        { model: { type: "hst", ranges: { t: [5, 1] } } },
+        "streams[0].model.ranges.t: expected [min, max], two finite numbers with min < max, got [5,1]",
       ],
     ];
     for (const [change, expected] of cases) {

@@ -60,36 +60,44 @@ describe("foxtail run", () => {
     }
   });
 
-  // The embedded broker, and mosquitto speaking MQTT 5 (which aedes refuses).
+  // The embedded broker, and mosquitto speaking MQTT 5 (which aedes refuses); KitNET, and
+  // Half-Space Trees learning as long (a 40-message warm-up and a window of 200).
+  const hst = { type: "hst", warmUp: 40, window: 200 };
   const brokers: {
     name: string;
     start: () => Promise<TestBroker | MosquittoBroker>;
     protocolVersion: 4 | 5;
+    model?: Record<string, unknown>;
   }[] = [
     { name: "embedded aedes, MQTT 3.1.1", start: startBroker, protocolVersion: 4 },
     { name: "mosquitto, MQTT 5", start: startMosquitto, protocolVersion: 5 },
+    {
+      name: "embedded aedes, Half-Space Trees",
+      start: startBroker,
+      protocolVersion: 4,
+      model: hst,
+    },
   ];
-  for (const { name, start: startTheBroker, protocolVersion } of brokers) {
+  for (const { name, start: startTheBroker, protocolVersion, model } of brokers) {
     test(`after kill -9 a restart resumes from the last interval snapshot; SIGTERM stops cleanly (${name})`, async () => {
       const broker = await startTheBroker();
       const dir = tempDir();
       const sensor = await mqtt.connectAsync(broker.url, { protocolVersion });
       const configPath = join(dir, "foxtail.json");
-      writeFileSync(
-        configPath,
-        JSON.stringify(smallConfig({
-          mqtt: {
-            url: "mqtt://127.0.0.1:1883",
-            topicPrefix: "foxtail",
-            clientId: "foxtail-run-test",
-            protocolVersion,
-          },
-          snapshots: { dir: "unused", intervalSeconds: 0.2, keep: 2 },
-          dashboard: { enabled: false },
-          // Room for a whole burst: this test is about resuming, not about overflow.
-          limits: { maxDevices: 8, queueCapacity: 1024, historyPoints: 32 },
-        })),
-      );
+      const config = smallConfig({
+        mqtt: {
+          url: "mqtt://127.0.0.1:1883",
+          topicPrefix: "foxtail",
+          clientId: "foxtail-run-test",
+          protocolVersion,
+        },
+        snapshots: { dir: "unused", intervalSeconds: 0.2, keep: 2 },
+        dashboard: { enabled: false },
+        // Room for a whole burst: this test is about resuming, not about overflow.
+        limits: { maxDevices: 8, queueCapacity: 1024, historyPoints: 32 },
+      });
+      if (model !== undefined) (config.streams as Record<string, unknown>[])[0].model = model;
+      writeFileSync(configPath, JSON.stringify(config));
       const state = join(dir, "state");
       const args = [
         "run",

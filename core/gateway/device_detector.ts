@@ -18,18 +18,21 @@ import { ScoreHistory } from "./score_history.ts";
 /** Where a device's detector is: learning its feature map, training, calibrating, scoring. */
 export type DevicePhase = "mapping" | "training" | "calibrating" | "executing";
 
-/** One feature's share of a deep autoencoder's reconstruction error. */
+/** One feature's share of a score, for a model that has one per input. */
 export interface FeatureError {
   /** The feature's name. */
   feature: string;
-  /** Its squared reconstruction error. */
+  /**
+   * Its share: a deep autoencoder's squared reconstruction error; for Half-Space Trees the bits
+   * of mass lost at its splits (`docs/hst.md`). The name is the first model's, kept for readers.
+   */
   squaredError: number;
 }
 
 /**
  * What raised a score. For KitNET: the ensemble autoencoder with the largest RMSE and every
- * autoencoder's RMSE. For a deep autoencoder: the fewest features that make up at least half of
- * the squared reconstruction error, and every feature's squared error.
+ * autoencoder's RMSE. For a model with a share per input (a deep autoencoder, Half-Space
+ * Trees): the fewest features that make up at least half of all the shares, and every share.
  */
 export interface Attribution {
   /** Names of the features that contributed most. */
@@ -38,7 +41,7 @@ export interface Attribution {
   rmse: number;
   /** Every autoencoder, largest RMSE first (a deep autoencoder is one, over every feature). */
   autoencoders: { features: string[]; rmse: number }[];
-  /** A deep autoencoder's squared error per feature, largest first. */
+  /** The share of each feature, largest first, for a model that has one per input. */
   errors?: FeatureError[];
 }
 
@@ -323,7 +326,9 @@ function attributionOf(explanation: ScoreExplanation, names: readonly string[]):
   const errors = names
     .map((feature, i) => ({ feature, squaredError: squared[i] }))
     .sort((a, b) => b.squaredError - a.squaredError);
-  const total = explanation.score * names.length;
+  // Half of all the per-input errors, whatever the model's score is made of.
+  let total = 0;
+  for (let i = 0; i < names.length; i++) total += squared[i];
   const features: string[] = [];
   let covered = 0;
   for (const e of errors) {

@@ -8,11 +8,14 @@
  */
 
 import type { ModelOptions } from "../detector.ts";
+import { HST_DEFAULTS, HST_LIMITS, HST_OPTION_KEYS } from "../hst/mod.ts";
 import { KITNET_DEFAULTS } from "../kitnet/mod.ts";
 import {
   ConfigProblems,
   describeValue,
   joinPath,
+  keyPath,
+  type KeyReaders,
   keyReaders,
   readChoice,
   readNumber,
@@ -82,8 +85,26 @@ export interface DeepAeModelConfig extends ModelOptions {
   path: string;
 }
 
-/** A stream's model: KitNET learned per device, or a trained deep autoencoder. */
-export type ModelConfig = KitNETModelConfig | DeepAeModelConfig;
+/** Half-Space Trees learned per device (as read: every key present; `ranges` may be empty). */
+export interface HSTModelConfig extends ModelOptions {
+  /** The model kind. */
+  type: "hst";
+  /** Number of trees. */
+  trees: number;
+  /** Splits from root to leaf. */
+  height: number;
+  /** Instances per window. */
+  window: number;
+  /** Instances that learn the ranges not given. */
+  warmUp: number;
+  /** Seed of the splits. */
+  seed: number;
+  /** Known [min, max] ranges by model input name. */
+  ranges: Record<string, [number, number]>;
+}
+
+/** A stream's model: KitNET or Half-Space Trees learned per device, or a trained deep autoencoder. */
+export type ModelConfig = KitNETModelConfig | DeepAeModelConfig | HSTModelConfig;
 
 /** The per-device anomaly threshold. */
 export interface ThresholdConfig {
@@ -259,7 +280,7 @@ function readStream(value: unknown, p: string, problems: ConfigProblems): Stream
     features,
     model,
     // A deep autoencoder brings its own threshold (one given here is refused above).
-    threshold: readThreshold(model.type === "kitnet" ? o.threshold : {}, `${p}.threshold`),
+    threshold: readThreshold(model.type !== "deep-ae" ? o.threshold : {}, `${p}.threshold`),
   };
 
   function readThreshold(value: unknown, p: string): ThresholdConfig {
@@ -430,26 +451,32 @@ const KITNET_KEYS = [
   "hiddenRatio",
 ] as const;
 
+/** Each model type's keys besides `type`, for the messages about a key of another type. */
+const MODEL_KEYS: Record<ModelConfig["type"], readonly string[]> = {
+  "kitnet": KITNET_KEYS,
+  "deep-ae": ["path"],
+  "hst": HST_OPTION_KEYS,
+};
+
 function readModel(value: unknown, p: string, problems: ConfigProblems): ModelConfig {
-  const o = readObject(value, p, ["type", "path", ...KITNET_KEYS], problems) ?? {};
-  const types = ["kitnet", "deep-ae"] as const;
+  const allKeys = [...new Set(Object.values(MODEL_KEYS).flat())];
+  const o = readObject(value, p, ["type", ...allKeys], problems) ?? {};
+  const types = ["kitnet", "deep-ae", "hst"] as const;
   const type = readChoice(o.type, joinPath(p, "type"), problems, types, "kitnet");
+  for (const key of allKeys) {
+    if (o[key] === undefined || MODEL_KEYS[type].includes(key)) continue;
+    const owners = types.filter((t) => MODEL_KEYS[t].includes(key)).map((t) => `"${t}"`);
+    problems.add(
+      `${p}.${key}`,
+      `only a ${owners.join(" or ")} model has ${key} (this one is "${type}"), got ` +
+        describeValue(o[key]),
+    );
+  }
   if (type === "deep-ae") {
-    for (const key of KITNET_KEYS) {
-      if (o[key] !== undefined) {
-        problems.add(
-          `${p}.${key}`,
-          `only a "kitnet" model has ${key} (a "deep-ae" model is trained already), got ` +
-            describeValue(o[key]),
-        );
-      }
-    }
     return { type: "deep-ae", path: readString(o.path, `${p}.path`, problems) ?? "" };
   }
-  if (o.path !== undefined) {
-    problems.add(`${p}.path`, `only a "deep-ae" model has a path, got ${describeValue(o.path)}`);
-  }
   const read = keyReaders(o, p, problems);
+  if (type === "hst") return readHstModel(o, read, p, problems);
   const d = PIPELINE_DEFAULTS;
   return {
     type: "kitnet",
@@ -468,4 +495,46 @@ function readModel(value: unknown, p: string, problems: ConfigProblems): ModelCo
     problems.add(`${p}.hiddenRatio`, `expected a number in (0, 1], got ${describeValue(ratio)}`);
     return d.hiddenRatio;
   }
+}
+
+/** Half-Space Trees' section: the options, defaults filled in; ranges checked for shape here. */
+function readHstModel(
+  o: Record<string, unknown>,
+  read: KeyReaders,
+  p: string,
+  problems: ConfigProblems,
+): HSTModelConfig {
+  const d = HST_DEFAULTS;
+  const L = HST_LIMITS;
+  const ranges: Record<string, [number, number]> = {};
+  const given = o.ranges ?? {};
+  if (given === null || typeof given !== "object" || Array.isArray(given)) {
+    problems.add(
+      `${p}.ranges`,
+      `expected an object of [min, max] by input name, got ${describeValue(given)}`,
+    );
+  }
+  const entries = typeof given === "object" && given !== null && !Array.isArray(given)
+    ? Object.entries(given)
+    : [];
+  for (const [name, range] of entries) {
+    const ok = Array.isArray(range) && range.length === 2 &&
+      range.every((v) => typeof v === "number" && Number.isFinite(v)) && range[0] < range[1];
+    if (ok) ranges[name] = [range[0], range[1]];
+    else {
+      problems.add(
+        keyPath(`${p}.ranges`, name),
+        `expected [min, max], two finite numbers with min < max, got ${describeValue(range)}`,
+      );
+    }
+  }
+  return {
+    type: "hst",
+    trees: read.integer("trees", d.trees, 1, L.trees),
+    height: read.integer("height", d.height, 1, L.height),
+    window: read.integer("window", d.window, 1, L.window),
+    warmUp: read.integer("warmUp", d.warmUp, 0, L.warmUp),
+    seed: read.integer("seed", d.seed, 0, 0xffffffff),
+    ranges,
+  };
 }
