@@ -204,6 +204,12 @@ export interface DetectorType {
    * an adapter reads them into {@linkcode StreamShape.files} before the engine starts.
    */
   filesOf(options: ModelOptions): { key: string; path: string }[];
+  /**
+   * For a type that learns online: its options (defaults elsewhere) for a stream on which it
+   * must finish learning within `instances` instances, so that one comparison can give every
+   * type the same learning budget. Absent for a type trained beforehand ({@linkcode fitRows}).
+   */
+  learningWithin?(instances: number): ModelOptions;
   /** Learns a batch of normal rows (`rows`: n × `inputs`, row-major) into a scoring detector. */
   fitRows(rows: Float64Array, inputs: number, options: FitOptions): FitResult;
 }

@@ -184,6 +184,13 @@ export const hstType: DetectorType = {
   stateKind: HST_STATE_KIND,
   fromBytes: (bytes) => new HSTDetector(readHalfSpaceTrees(bytes)),
   filesOf: () => [], // they learn on the gateway: nothing to read
+  learningWithin(instances: number): ModelOptions {
+    // The default window and warm-up when they fit; else a window of a fifth, warm-up the rest.
+    const d = HST_DEFAULTS;
+    if (instances >= d.warmUp + d.window) return { type: HST_TYPE };
+    const window = Math.max(1, Math.min(d.window, Math.floor(instances / 5)));
+    return { type: HST_TYPE, window, warmUp: Math.max(1, instances - window) };
+  },
   forStream(options: ModelOptions, shape: StreamShape): StreamDetectors {
     const tree = treeOptions(options as HSTModelOptions, shape);
     const inputs = tree.n;

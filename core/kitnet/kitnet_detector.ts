@@ -121,6 +121,15 @@ export const kitnetType: DetectorType = {
   stateKind: "KNET",
   fromBytes: (bytes) => new KitNETDetector(KitNET.fromBytes(bytes)),
   filesOf: () => [], // it learns on the gateway: nothing to read
+  learningWithin(instances: number): ModelOptions {
+    // A tenth maps the features (as Kitsune's 5,000 of 55,000), the rest trains.
+    const fmGracePeriod = Math.max(1, Math.floor(instances / 10));
+    return {
+      type: KITNET_TYPE,
+      fmGracePeriod,
+      adGracePeriod: Math.max(1, instances - fmGracePeriod - 1),
+    };
+  },
   forStream(options: ModelOptions, shape: StreamShape): StreamDetectors {
     const { type: _, ...kitnet } = options as KitNETModelOptions;
     const inputs = shape.features.length;
