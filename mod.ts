@@ -111,7 +111,7 @@ export {
   KITSUNE_LAMBDAS,
   kitsuneFeatureNames,
 } from "./core/packets/mod.ts";
-export { Kitsune, type KitsuneOptions } from "./core/packets/mod.ts";
+export { Kitsune, type KitsuneOptions, PacketFeatures } from "./core/packets/mod.ts";
 export {
   type LogNormalFit,
   ScoreThreshold,

@@ -20,8 +20,8 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { readCaptureBatches } from "../adapters/files/mod.ts";
-import { KitnetPipeline } from "../adapters/pipeline/mod.ts";
-import { KITNET_DEFAULTS, Kitsune } from "../mod.ts";
+import { ScoringPipeline } from "../adapters/pipeline/mod.ts";
+import { DEFAULT_DETECTOR_TYPE, KITNET_DEFAULTS, Kitsune } from "../mod.ts";
 import { runtimeName } from "./runtime_name.ts";
 
 const { values } = parseArgs({
@@ -60,8 +60,9 @@ async function run(stage: Stage): Promise<{ packets: number; marks: number[]; cp
   };
   const kitsune = new Kitsune(options);
   let packets = 0, span = 0, sink = 0;
-  const pipeline = stage !== "pipelined" ? undefined : await KitnetPipeline.start({
-    kitnet: { ...options, n: kitsune.afterImage.featureCount },
+  const pipeline = stage !== "pipelined" ? undefined : await ScoringPipeline.start({
+    model: { type: DEFAULT_DETECTOR_TYPE, ...options }, // KitNET, the model Kitsune runs
+    inputs: kitsune.afterImage.featureCount,
     onScores(_first, batch, rows) {
       for (let i = 0; i < rows; i++) sink += batch.scores[i];
     },

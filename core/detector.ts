@@ -186,12 +186,31 @@ export interface FitResult {
   finalValidationLoss?: number;
 }
 
+/** One option of a model type that a command line sets (`--window 500`). */
+export interface ModelFlag {
+  /** The flag, without its dashes (`"window"`). */
+  flag: string;
+  /** The key it sets in the model section (`"window"`). */
+  key: string;
+  /**
+   * An integer of at least `least`, a number above `least`, or the path of a JSON file whose
+   * content is the value.
+   */
+  kind: "integer" | "number" | "json-file";
+  /** The smallest integer, or the number the value must exceed (unused for a file). */
+  least: number;
+  /** What it is, with its default, for a command's help (`"instances per window (250)"`). */
+  help: string;
+}
+
 /** A model type: how the registry makes, reads and trains detectors of it. */
 export interface DetectorType {
   /** Its name in the configuration (`model.type`). */
   readonly type: string;
   /** The kind its sealed state is written with (4 capitals). */
   readonly stateKind: string;
+  /** Its options a command line sets, as flags (none for a type trained beforehand). */
+  readonly flags: readonly ModelFlag[];
   /** Reads the bytes of {@linkcode Detector.toBytes}; throws a `RangeError` naming the problem. */
   fromBytes(bytes: Uint8Array): Detector;
   /**

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readCaptureBatches } from "../adapters/files/mod.ts";
-import { KitnetPipeline, PipelineRowError } from "../adapters/pipeline/mod.ts";
+import { PipelineRowError, ScoringPipeline } from "../adapters/pipeline/mod.ts";
 import { PHASES } from "../adapters/pipeline/mod.ts";
 import { type KitNETPhase, Kitsune } from "../mod.ts";
 import { parseScoreCsv, runCli } from "./support/run_cli.ts";
@@ -57,7 +57,7 @@ function collector() {
   };
 }
 
-describe("KitNET on a worker thread", () => {
+describe("a detector on a worker thread", () => {
   let reference: ReturnType<typeof lanOnOneThread> | undefined;
   const lan = () => reference ??= lanOnOneThread();
 
@@ -66,8 +66,9 @@ describe("KitNET on a worker thread", () => {
     const got = collector();
     // Small batches and a small pool: many batch boundaries, and the pool runs dry.
     const batchRows = 7, batches = 3;
-    const pipeline = await KitnetPipeline.start({
-      kitnet: { ...MODEL, n: rows[0].length },
+    const pipeline = await ScoringPipeline.start({
+      model: { type: "kitnet", ...MODEL },
+      inputs: rows[0].length,
       batchRows,
       batches,
       onScores: got.onScores,
@@ -93,14 +94,19 @@ describe("KitNET on a worker thread", () => {
     assert.ok(refusals > 0, "the pool ran dry at least once");
     assert.deepEqual(bits(got.scores), bits(scores));
     assert.deepEqual(got.phases, phases);
-    assert.deepEqual(summary, { phase: "executing", autoencoders: 12, remainingGrace: 0 });
+    assert.deepEqual(summary, {
+      phase: "executing",
+      summary: "phase executing, 12 autoencoders",
+      learningLeft: 0,
+    });
   });
 
   test("a row KitNET refuses is named with its tag; every row before it is delivered", async () => {
     const { rows } = await lan();
     const got = collector();
-    const pipeline = await KitnetPipeline.start({
-      kitnet: { ...MODEL, n: rows[0].length },
+    const pipeline = await ScoringPipeline.start({
+      model: { type: "kitnet", ...MODEL },
+      inputs: rows[0].length,
       batchRows: 64,
       onScores: got.onScores,
     });
@@ -126,10 +132,14 @@ describe("KitNET on a worker thread", () => {
     assert.equal(got.scores.length, bad);
   });
 
-  test("a worker that cannot build KitNET fails to start, saying why", async () => {
+  test("a worker that cannot make its detector fails to start, saying why", async () => {
     await assert.rejects(
-      KitnetPipeline.start({ kitnet: { n: 0 }, onScores: () => {} }),
-      /the KitNET worker failed: .*n must be an integer ≥ 1, got 0/,
+      ScoringPipeline.start({ model: { type: "no-such" }, inputs: 3, onScores: () => {} }),
+      /the scoring worker failed: no detector type "no-such"; foxtail has kitnet, deep-ae, hst/,
+    );
+    assert.throws(
+      () => ScoringPipeline.start({ model: { type: "kitnet" }, inputs: 0, onScores: () => {} }),
+      /inputs must be an integer ≥ 1, got 0/,
     );
   });
 });

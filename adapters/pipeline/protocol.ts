@@ -1,15 +1,17 @@
 /**
- * The messages between the main thread and the KitNET worker.
+ * The messages between the main thread and the scoring worker.
  *
  * @module
  */
 
-import type { KitNETOptions, KitNETPhase } from "../../core/kitnet/mod.ts";
+import type { DetectorPhase, ModelOptions } from "../../core/detector.ts";
 
 /** What the worker is started with (its `workerData`). */
 export interface WorkerSetup {
-  /** KitNET's options. */
-  kitnet: KitNETOptions;
+  /** The detector's model section. */
+  model: ModelOptions;
+  /** Features per row. */
+  inputs: number;
   /** Rows per batch. */
   capacity: number;
 }
@@ -21,24 +23,24 @@ export type ToWorker =
   /** No more batches: report the model's state. */
   | { type: "close" };
 
-/** What KitNET looks like at the end. */
+/** What the detector looks like at the end. */
 export interface ModelSummary {
   /** Its phase. */
-  phase: KitNETPhase;
-  /** Its ensemble's autoencoders (0 before the feature map exists). */
-  autoencoders: number;
+  phase: DetectorPhase;
+  /** Its own description (`Detector.summary()`). */
+  summary: string;
   /** Instances still to learn from before scoring begins. */
-  remainingGrace: number;
+  learningLeft: number;
 }
 
 /** Worker → main thread. */
 export type FromWorker =
-  /** Started, KitNET built. */
+  /** Started, the detector made. */
   | { type: "ready" }
   /** The batch back, scored. */
   | { type: "scored"; buffer: ArrayBuffer; rows: number; first: number }
   /**
-   * KitNET refused row `first + rows` of the batch, saying `message`: the batch comes back with
+   * The detector refused row `first + rows` of the batch, saying `message`: the batch comes back with
    * its `rows` rows before it scored; nothing after it is scored.
    */
   | { type: "failed"; buffer: ArrayBuffer; rows: number; first: number; message: string }

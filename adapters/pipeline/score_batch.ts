@@ -1,15 +1,15 @@
 /**
- * A batch of feature rows on its way to KitNET and back with their scores: one ArrayBuffer
- * (transferred, never copied, between the threads) laid out as the rows, then their scores, then
- * the KitNET phase each row was scored in.
+ * A batch of feature rows on its way to the scoring worker and back with their scores: one
+ * ArrayBuffer (transferred, never copied, between the threads) laid out as the rows, then their
+ * scores, then the detector's phase each row was scored in.
  *
  * @module
  */
 
-import type { KitNETPhase } from "../../core/kitnet/mod.ts";
+import type { DetectorPhase } from "../../core/detector.ts";
 
-/** KitNET phases as the batch stores them. */
-export const PHASES: readonly KitNETPhase[] = ["mapping", "training", "executing"];
+/** Detector phases as the batch stores them. */
+export const PHASES: readonly DetectorPhase[] = ["mapping", "training", "executing"];
 
 /** Views of one batch buffer of `capacity` rows of `width` features. */
 export class ScoreBatch {
@@ -23,7 +23,7 @@ export class ScoreBatch {
   readonly features: Float64Array;
   /** Row i's score. */
   readonly scores: Float64Array;
-  /** Row i's KitNET phase, an index into {@linkcode PHASES}. */
+  /** Row i's detector phase, an index into {@linkcode PHASES}. */
   readonly phases: Uint8Array;
 
   /** Bytes of a batch of `capacity` rows of `width` features. */

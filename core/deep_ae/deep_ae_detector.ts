@@ -146,6 +146,7 @@ export class DeepAeDetector implements Detector {
 export const deepAeType: DetectorType = {
   type: DEEP_AE_TYPE,
   stateKind: "DAEM",
+  flags: [], // trained beforehand: nothing to set on a command line
   fromBytes: (bytes) => new DeepAeDetector(DeepAutoencoder.fromBytes(bytes)),
   filesOf: (options) => [{ key: "path", path: (options as DeepAeModelOptions).path }],
   forStream(options: ModelOptions, shape: StreamShape): StreamDetectors {

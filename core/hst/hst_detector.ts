@@ -182,6 +182,43 @@ function treeOptions(options: HSTModelOptions, shape: StreamShape): HalfSpaceTre
 export const hstType: DetectorType = {
   type: HST_TYPE,
   stateKind: HST_STATE_KIND,
+  flags: [
+    {
+      flag: "trees",
+      key: "trees",
+      kind: "integer",
+      least: 1,
+      help: `trees (${HST_DEFAULTS.trees})`,
+    },
+    {
+      flag: "height",
+      key: "height",
+      kind: "integer",
+      least: 1,
+      help: `splits from root to leaf (${HST_DEFAULTS.height})`,
+    },
+    {
+      flag: "window",
+      key: "window",
+      kind: "integer",
+      least: 1,
+      help: `instances per window (${HST_DEFAULTS.window})`,
+    },
+    {
+      flag: "warm-up",
+      key: "warmUp",
+      kind: "integer",
+      least: 1,
+      help: `instances that learn the features' ranges (${HST_DEFAULTS.warmUp})`,
+    },
+    {
+      flag: "seed",
+      key: "seed",
+      kind: "integer",
+      least: 0,
+      help: `seed of the random splits (${HST_DEFAULTS.seed})`,
+    },
+  ],
   fromBytes: (bytes) => new HSTDetector(readHalfSpaceTrees(bytes)),
   filesOf: () => [], // they learn on the gateway: nothing to read
   learningWithin(instances: number): ModelOptions {

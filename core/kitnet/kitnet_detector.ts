@@ -119,6 +119,50 @@ function createKitNET(options: Omit<KitNETModelOptions, "type">, inputs: number)
 export const kitnetType: DetectorType = {
   type: KITNET_TYPE,
   stateKind: "KNET",
+  flags: [
+    {
+      flag: "max-ae",
+      key: "maxAutoencoderSize",
+      kind: "integer",
+      least: 1,
+      help: `most features per autoencoder (${KITNET_DEFAULTS.maxAutoencoderSize})`,
+    },
+    {
+      flag: "fm-grace",
+      key: "fmGracePeriod",
+      kind: "integer",
+      least: 0,
+      help: "instances that learn the feature map (default: --ad-grace)",
+    },
+    {
+      flag: "ad-grace",
+      key: "adGracePeriod",
+      kind: "integer",
+      least: 1,
+      help: `instances that train the autoencoders (${KITNET_DEFAULTS.adGracePeriod})`,
+    },
+    {
+      flag: "lr",
+      key: "learningRate",
+      kind: "number",
+      least: 0,
+      help: `learning rate (${KITNET_DEFAULTS.learningRate})`,
+    },
+    {
+      flag: "hidden-ratio",
+      key: "hiddenRatio",
+      kind: "number",
+      least: 0,
+      help: `hidden units per visible unit (${KITNET_DEFAULTS.hiddenRatio})`,
+    },
+    {
+      flag: "feature-map",
+      key: "featureMap",
+      kind: "json-file",
+      least: 0,
+      help: "JSON list of feature index lists; skips the mapping phase",
+    },
+  ],
   fromBytes: (bytes) => new KitNETDetector(KitNET.fromBytes(bytes)),
   filesOf: () => [], // it learns on the gateway: nothing to read
   learningWithin(instances: number): ModelOptions {

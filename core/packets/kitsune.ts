@@ -5,9 +5,10 @@
  * @module
  */
 
-import { AfterImage, type AfterImageOptions } from "./afterimage.ts";
+import type { AfterImage, AfterImageOptions } from "./afterimage.ts";
 import { KitNET, type KitNETOptions } from "../kitnet/mod.ts";
-import { emptyPacketFields, PacketDecoder, type PacketFields } from "./packet_fields.ts";
+import type { PacketFields } from "./packet_fields.ts";
+import { PacketFeatures } from "./packet_features.ts";
 
 /** Options of {@linkcode Kitsune}: the feature tables' capacities and KitNET's options. */
 export interface KitsuneOptions extends AfterImageOptions, Omit<KitNETOptions, "n"> {}
@@ -26,35 +27,40 @@ export interface KitsuneOptions extends AfterImageOptions, Omit<KitNETOptions, "
  */
 export class Kitsune {
   /** The feature extractor. */
-  readonly afterImage: AfterImage;
+  readonly extractor: PacketFeatures;
   /** The detector. */
   readonly kitnet: KitNET;
-  /** The last frame's decoded fields. */
-  readonly fields: PacketFields = emptyPacketFields();
-  /** The last frame's features (overwritten by every frame). */
-  readonly features: Float64Array;
-  #decoder = new PacketDecoder();
 
   /** The extractor and a new KitNET over its features, by `options`. */
   constructor(options: KitsuneOptions = {}) {
     const { maxStreams, maxPairs, ...kitnet } = options;
-    this.afterImage = new AfterImage({ maxStreams, maxPairs });
-    this.features = new Float64Array(this.afterImage.featureCount);
-    this.kitnet = new KitNET({ ...kitnet, n: this.afterImage.featureCount });
+    this.extractor = new PacketFeatures({ maxStreams, maxPairs });
+    this.kitnet = new KitNET({ ...kitnet, n: this.extractor.featureCount });
   }
 
-  /**
-   * Decodes `frame` (captured bytes of link type `linkType`, `originalLength` bytes on the wire,
-   * captured at `timestamp` seconds) and updates the statistics; returns {@linkcode features}.
-   */
+  /** The damped statistics. */
+  get afterImage(): AfterImage {
+    return this.extractor.afterImage;
+  }
+
+  /** The last frame's decoded fields. */
+  get fields(): PacketFields {
+    return this.extractor.fields;
+  }
+
+  /** The last frame's features (overwritten by every frame). */
+  get features(): Float64Array {
+    return this.extractor.features;
+  }
+
+  /** Decodes `frame` and updates the statistics: {@linkcode PacketFeatures.extract}. */
   extract(
     frame: Uint8Array,
     linkType: number,
     timestamp: number,
     originalLength: number,
   ): Float64Array {
-    this.#decoder.decode(frame, linkType, this.fields);
-    return this.afterImage.update(this.fields, timestamp, originalLength, this.features);
+    return this.extractor.extract(frame, linkType, timestamp, originalLength);
   }
 
   /** {@linkcode extract}, then KitNET's `process` of the features: the anomaly score. */

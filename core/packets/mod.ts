@@ -7,4 +7,5 @@ export * from "./damped_stream_table.ts";
 export * from "./joined_keys.ts";
 export * from "./kitsune.ts";
 export * from "./link_type.ts";
+export * from "./packet_features.ts";
 export * from "./packet_fields.ts";

@@ -1,19 +1,19 @@
 /**
- * `foxtail pcap`: Kitsune on a packet capture — pcap or pcapng from a file or standard input,
- * per-packet AfterImage features and KitNET anomaly scores out.
+ * `foxtail pcap`: Kitsune's features of a packet capture — pcap or pcapng from a file or
+ * standard input — scored by a detector of any type that learns online (KitNET by default).
  *
  * @module
  */
 
 import { availableParallelism } from "node:os";
 import { readCaptureBatches } from "../../files/mod.ts";
-import { kitsuneFeatureNames } from "../../../core/packets/mod.ts";
-import { Kitsune, type KitsuneOptions } from "../../../core/packets/mod.ts";
-import { KITNET_DEFAULTS, type KitNETPhase } from "../../../core/kitnet/mod.ts";
+import { kitsuneFeatureNames, PacketFeatures } from "../../../core/packets/mod.ts";
+import type { Detector, DetectorPhase, ModelOptions } from "../../../core/detector.ts";
 import { type Command, integerFlag, parseCommandArgs, stringFlag, UsageError } from "../command.ts";
+import { MODEL_OPTIONS, modelFromFlags, modelHelp, newDetectorFromFlags } from "../model_flags.ts";
 import type { ScoreThreshold } from "../../../core/thresholds/mod.ts";
 import { LineWriter } from "../../files/mod.ts";
-import { KitnetPipeline, PipelineRowError } from "../../pipeline/mod.ts";
+import { PipelineRowError, ScoringPipeline } from "../../pipeline/mod.ts";
 import type { ModelSummary } from "../../pipeline/mod.ts";
 import { PHASES } from "../../pipeline/mod.ts";
 import {
@@ -30,14 +30,13 @@ const HELP = `foxtail pcap FILE|- [options]
 
 Runs Kitsune on a packet capture: FILE is pcap or pcapng (- for standard input, e.g.
 "tcpdump -w - | foxtail pcap -"), read chunk by chunk. Link types: Ethernet, Linux cooked
-v1/v2, raw IPv4/IPv6. Each packet becomes 100 damped statistics (AfterImage), scored by KitNET.
+v1/v2, raw IPv4/IPv6. Each packet becomes 100 damped statistics (AfterImage), scored by the
+detector --model names (KitNET, as Kitsune does, by default).
 Writes "index,score" rows, one per packet in order (0 while learning), to --out or, without it,
 to standard output. Progress (on a terminal) and a summary go to standard error.
 
 Model:
-  --max-ae N            most features per autoencoder (default ${KITNET_DEFAULTS.maxAutoencoderSize})
-  --fm-grace N          packets that learn the feature map (default: --ad-grace)
-  --ad-grace N          packets that train the autoencoders (default ${KITNET_DEFAULTS.adGracePeriod})
+${modelHelp("packets")}
 
 Feature tables (least recently used streams are evicted beyond these, and counted):
   --max-streams N       streams per table (default 20000)
@@ -50,7 +49,7 @@ Input and output:
   --limit N             stop after N packets
 
 Speed:
-  --threads 1|2         2: KitNET scores on a second thread while the next packets' features
+  --threads 1|2         2: the detector scores on a second thread while the next packets' features
                         are computed (the same scores, faster on two cores or more); default 2
                         when more than one CPU is available, else 1
 
@@ -59,9 +58,7 @@ ${THRESHOLD_HELP}
   -h, --help            this help`;
 
 const OPTIONS = {
-  "max-ae": { type: "string" },
-  "fm-grace": { type: "string" },
-  "ad-grace": { type: "string" },
+  ...MODEL_OPTIONS,
   "max-streams": { type: "string" },
   "max-pairs": { type: "string" },
   "out": { type: "string" },
@@ -72,15 +69,10 @@ const OPTIONS = {
   ...THRESHOLD_OPTIONS,
 } as const;
 
-function kitsuneOptions(values: Record<string, string | boolean | undefined>): KitsuneOptions {
-  return {
-    maxAutoencoderSize: integerFlag(values, "max-ae", KITNET_DEFAULTS.maxAutoencoderSize),
-    fmGracePeriod: integerFlag(values, "fm-grace", undefined, 0),
-    adGracePeriod: integerFlag(values, "ad-grace", KITNET_DEFAULTS.adGracePeriod, 1),
-    maxStreams: integerFlag(values, "max-streams", undefined, 2),
-    maxPairs: integerFlag(values, "max-pairs", undefined, 1),
-    webAssembly: true, // one KitNET on the hot path: the fast kernel
-  };
+/** The detector's model section: the flags', with a type's fast kernel where it has one. */
+function modelOptions(values: Record<string, string | boolean | undefined>): ModelOptions {
+  // Kitsune runs one model on the hot path: KitNET's WebAssembly kernel (other types ignore it).
+  return { webAssembly: true, ...modelFromFlags(values) };
 }
 
 /** `--threads`: 1 or 2, and whether it was asked for (rather than chosen from the CPU count). */
@@ -101,8 +93,19 @@ async function run(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError("pcap takes exactly one FILE (or -)");
   const file = positionals[0];
-  const options = kitsuneOptions(values);
-  const kitsune = new Kitsune(options);
+  const model = modelOptions(values);
+  const extractor = new PacketFeatures({
+    maxStreams: integerFlag(values, "max-streams", undefined, 2),
+    maxPairs: integerFlag(values, "max-pairs", undefined, 1),
+  });
+  const inputs = extractor.featureCount;
+  // Made here even when a worker scores (it makes its own from `model`): bad options are
+  // reported here, naming the flag, before any thread starts.
+  const detector: Detector = newDetectorFromFlags(
+    model,
+    kitsuneFeatureNames().slice(0, inputs),
+    "pcap",
+  );
   const limit = integerFlag(values, "limit", Infinity as number, 0);
   const threshold = thresholdFromFlags(values);
   const { threads, asked } = threadsFlag(values);
@@ -114,7 +117,7 @@ async function run(args: string[]): Promise<number> {
   const timeline = plotPath === undefined ? undefined : new TimelineRecorder();
   const scoreLines: string[] = [];
   let scored = 0;
-  const take = (phase: KitNETPhase, score: number) => {
+  const take = (phase: DetectorPhase, score: number) => {
     const reported = reportedPhase(phase, threshold);
     if (phase === "executing") threshold?.observe(score);
     timeline?.record(reported, score);
@@ -123,12 +126,12 @@ async function run(args: string[]): Promise<number> {
     if ((scored & 1023) === 0) progress.update(scored, reported);
   };
 
-  let pipeline: KitnetPipeline | undefined;
+  let pipeline: ScoringPipeline | undefined;
   if (threads === 2) {
-    const { maxStreams: _s, maxPairs: _p, ...kitnet } = options;
     try {
-      pipeline = await KitnetPipeline.start({
-        kitnet: { ...kitnet, n: kitsune.afterImage.featureCount },
+      pipeline = await ScoringPipeline.start({
+        model,
+        inputs,
         onScores(_first, batch, rows) {
           for (let i = 0; i < rows; i++) take(PHASES[batch.phases[i]], batch.scores[i]);
         },
@@ -144,7 +147,7 @@ async function run(args: string[]): Promise<number> {
   const featuresOut = featuresPath === undefined ? undefined : new LineWriter(featuresPath);
   let index = 0;
   let failure: Error | undefined;
-  let model: ModelSummary | undefined;
+  let summaryOfModel: ModelSummary | undefined;
   await out.line("index,score");
   await featuresOut?.line(kitsuneFeatureNames().join(","));
   // Lines go out once per batch (one per chunk read): far cheaper than one write per packet.
@@ -161,30 +164,33 @@ async function run(args: string[]): Promise<number> {
         if (index >= limit) break packets;
         try {
           if (pipeline === undefined) {
-            const phase = kitsune.kitnet.phase;
-            take(
-              phase,
-              kitsune.process(
-                record.data,
-                record.linkType,
-                record.timestamp,
-                record.originalLength,
-              ),
+            const features = extractor.extract(
+              record.data,
+              record.linkType,
+              record.timestamp,
+              record.originalLength,
             );
+            const phase = detector.phase;
+            take(phase, detector.process(features));
           } else {
-            kitsune.extract(record.data, record.linkType, record.timestamp, record.originalLength);
+            extractor.extract(
+              record.data,
+              record.linkType,
+              record.timestamp,
+              record.originalLength,
+            );
           }
         } catch (error) {
           throw new Error(
             `packet ${record.index} (byte offset ${record.offset}): ${(error as Error).message}`,
           );
         }
-        if (pipeline !== undefined && !pipeline.tryPush(kitsune.features, record.offset)) {
-          await flush(); // while KitNET catches up
+        if (pipeline !== undefined && !pipeline.tryPush(extractor.features, record.offset)) {
+          await flush(); // while the detector catches up
           await pipeline.room();
-          pipeline.tryPush(kitsune.features, record.offset);
+          pipeline.tryPush(extractor.features, record.offset);
         }
-        if (featuresOut !== undefined) featureLines.push(kitsune.features.join(","));
+        if (featuresOut !== undefined) featureLines.push(extractor.features.join(","));
         index++;
       }
       pipeline?.flush();
@@ -194,10 +200,10 @@ async function run(args: string[]): Promise<number> {
     failure = describeFailure(error as Error);
   }
   // Scores of every packet read (before a fault too) are still to come from the worker.
-  if (pipeline === undefined) model = modelSummary(kitsune);
+  if (pipeline === undefined) summaryOfModel = modelSummary(detector);
   else {
     try {
-      model = await pipeline.close();
+      summaryOfModel = await pipeline.close();
     } catch (error) {
       failure ??= describeFailure(error as Error);
     }
@@ -213,11 +219,15 @@ async function run(args: string[]): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
 
   if (timeline !== undefined && plotPath !== undefined) {
-    const title = `foxtail · Kitsune scores of ${file === "-" ? "standard input" : file}`;
+    const title = `foxtail · ${model.type} scores of Kitsune's features of ${
+      file === "-" ? "standard input" : file
+    }`;
     timeline.writeSvg(plotPath, title, threshold?.threshold);
   }
 
-  console.error(summary(kitsune, model, scored, seconds, threshold, pipeline !== undefined));
+  console.error(
+    summary(extractor, summaryOfModel, scored, seconds, threshold, pipeline !== undefined),
+  );
   if (failure !== undefined) {
     console.error(
       `foxtail pcap: ${failure.message}; the ${scored} packets before it were scored and written`,
@@ -227,43 +237,36 @@ async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-/** A KitNET failure on the worker, worded as on one thread. */
+/** A detector's failure on the worker, worded as on one thread. */
 function describeFailure(error: Error): Error {
   if (!(error instanceof PipelineRowError)) return error;
   return new Error(`packet ${error.index} (byte offset ${error.tag}): ${error.message}`);
 }
 
-function modelSummary(kitsune: Kitsune): ModelSummary {
-  const { kitnet } = kitsune;
+function modelSummary(detector: Detector): ModelSummary {
   return {
-    phase: kitnet.phase,
-    autoencoders: kitnet.featureMap?.length ?? 0,
-    remainingGrace: kitnet.remainingGrace,
+    phase: detector.phase,
+    summary: detector.summary(),
+    learningLeft: detector.learningTotal - detector.learningDone,
   };
 }
 
 function summary(
-  kitsune: Kitsune,
+  extractor: PacketFeatures,
   model: ModelSummary | undefined,
   packets: number,
   seconds: number,
   threshold: ScoreThreshold | undefined,
   pipelined: boolean,
 ): string {
-  const { afterImage } = kitsune;
+  const { afterImage } = extractor;
   const usage = afterImage.usage();
   const parts = [
     `${packets.toLocaleString("en-US")} packets in ${formatSeconds(seconds)} ` +
     `(${Math.round(packets / Math.max(seconds, 1e-9)).toLocaleString("en-US")} packets/s)`,
   ];
   if (model !== undefined) {
-    parts.push(
-      `phase ${model.phase}` +
-        (model.phase === "executing"
-          ? `, ${model.autoencoders} autoencoders`
-          : `, ${model.remainingGrace} packets until scoring`) +
-        (pipelined ? " (KitNET on a second thread)" : ""),
-    );
+    parts.push(model.summary + (pipelined ? " (scored on a second thread)" : ""));
   }
   parts.push(
     `streams MI ${usage.MI.streams}, H ${usage.H.streams}, jit ${usage.jit.streams}, ` +
@@ -277,7 +280,7 @@ function summary(
 /** The `pcap` command. */
 export const pcapCommand: Command = {
   name: "pcap",
-  summary: "Kitsune on a pcap/pcapng capture (features + KitNET score per packet)",
+  summary: "Kitsune on a pcap/pcapng capture (features + a detector's score per packet)",
   help: HELP,
   run,
 };

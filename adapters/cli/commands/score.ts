@@ -1,25 +1,24 @@
 /**
- * `foxtail score`: streams a CSV of instances through a detector (a new KitNET, or any saved
- * model, read through the registry) and writes one score per row.
+ * `foxtail score`: streams a CSV of instances through a detector (a new one of any type that
+ * learns online, or any saved model, read through the registry) and writes one score per row.
  *
  * @module
  */
 
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import type { Detector } from "../../../core/detector.ts";
-import { KITNET_DEFAULTS, type KitNETModelOptions } from "../../../core/kitnet/mod.ts";
-import { DEFAULT_DETECTOR_TYPE, detectorType, readDetector } from "../../../core/registry.ts";
+import type { Detector, ModelOptions } from "../../../core/detector.ts";
+import { DEFAULT_DETECTOR_TYPE, readDetector } from "../../../core/registry.ts";
 import { hasThreshold } from "../../../core/thresholds/mod.ts";
 import { writeFileAtomic } from "../../files/mod.ts";
+import { type Command, parseCommandArgs, stringFlag, UsageError } from "../command.ts";
 import {
-  type Command,
-  integerFlag,
-  numberFlag,
-  parseCommandArgs,
-  stringFlag,
-  UsageError,
-} from "../command.ts";
+  givenModelFlag,
+  MODEL_OPTIONS,
+  modelFromFlags,
+  modelHelp,
+  newDetectorFromFlags,
+} from "../model_flags.ts";
 import { readCsvRecords } from "../../files/mod.ts";
 import { LineWriter } from "../../files/mod.ts";
 import {
@@ -36,19 +35,14 @@ import { formatSeconds, ProgressLine } from "../terminal_progress.ts";
 const HELP = `foxtail score FILE [options]
 
 Streams FILE (CSV of numbers, one instance per row; plain or gzip; - for standard input)
-through a new KitNET, or through the model --load-model reads (a KitNET saved by score, or a
-deep autoencoder saved by train, which reads its own records, categories included). Writes
+through a new detector (--model), or through the model --load-model reads (one saved by score,
+or a deep autoencoder saved by train, which reads its own records, categories included). Writes
 "index,score" rows, one per input row in order (0 while learning), to --out or, without it,
 to standard output; a model that brings its own threshold writes "index,score,anomaly".
 Progress and a summary go to standard error.
 
-Model (ignored with --load-model, which brings its own):
-  --max-ae N            most features per autoencoder (default ${KITNET_DEFAULTS.maxAutoencoderSize})
-  --fm-grace N          instances that learn the feature map (default: --ad-grace)
-  --ad-grace N          instances that train the autoencoders (default ${KITNET_DEFAULTS.adGracePeriod})
-  --lr X                learning rate (default ${KITNET_DEFAULTS.learningRate})
-  --hidden-ratio X      hidden units per visible unit (default ${KITNET_DEFAULTS.hiddenRatio})
-  --feature-map FILE    JSON list of feature index lists; skips the mapping phase
+Model (not with --load-model, which brings its own):
+${modelHelp()}
 
 Input and output:
   --header              the first row holds column names
@@ -62,12 +56,7 @@ ${THRESHOLD_HELP}
   -h, --help            this help`;
 
 const OPTIONS = {
-  "max-ae": { type: "string" },
-  "fm-grace": { type: "string" },
-  "ad-grace": { type: "string" },
-  "lr": { type: "string" },
-  "hidden-ratio": { type: "string" },
-  "feature-map": { type: "string" },
+  ...MODEL_OPTIONS,
   "header": { type: "boolean" },
   "out": { type: "string" },
   "save-model": { type: "string" },
@@ -76,45 +65,13 @@ const OPTIONS = {
   ...THRESHOLD_OPTIONS,
 } as const;
 
-const MODEL_FLAGS = ["max-ae", "fm-grace", "ad-grace", "lr", "hidden-ratio", "feature-map"];
-
-function loadFeatureMap(path: string): number[][] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, "utf8"));
-  } catch (error) {
-    throw new UsageError(`--feature-map ${path}: ${(error as Error).message}`);
-  }
-  if (!Array.isArray(parsed) || !parsed.every((c) => Array.isArray(c))) {
-    throw new UsageError(`--feature-map ${path}: expected a JSON list of lists of feature indices`);
-  }
-  return parsed as number[][];
-}
-
-/** Model options from the flags, checked before any data is read. */
-function modelOptions(
-  values: Record<string, string | boolean | undefined>,
-): KitNETModelOptions {
-  const path = stringFlag(values, "feature-map");
-  return {
-    type: DEFAULT_DETECTOR_TYPE,
-    maxAutoencoderSize: integerFlag(values, "max-ae", KITNET_DEFAULTS.maxAutoencoderSize),
-    fmGracePeriod: integerFlag(values, "fm-grace", undefined, 0),
-    adGracePeriod: integerFlag(values, "ad-grace", KITNET_DEFAULTS.adGracePeriod, 1),
-    learningRate: numberFlag(values, "lr", KITNET_DEFAULTS.learningRate, 0),
-    hiddenRatio: numberFlag(values, "hidden-ratio", KITNET_DEFAULTS.hiddenRatio, 0),
-    featureMap: path === undefined ? undefined : loadFeatureMap(path),
-  };
-}
-
 /** Flags that choose a threshold, which a model bringing its own does not take. */
 const CALIBRATION_FLAGS = ["calibration", "tail-probability"];
 
-/** A new detector of the default type for `inputs` columns, from the model flags. */
-function newDetector(options: KitNETModelOptions, inputs: number): Detector {
+/** A new detector for `inputs` columns, from the model flags. */
+function newDetector(options: ModelOptions, inputs: number): Detector {
   const names = Array.from({ length: inputs }, (_, i) => `column ${i}`);
-  const shape = { stream: "score", fields: names, features: names, files: new Map() };
-  return detectorType(options.type).forStream(options, shape).create();
+  return newDetectorFromFlags(options, names, "score");
 }
 
 async function run(args: string[]): Promise<number> {
@@ -128,11 +85,11 @@ async function run(args: string[]): Promise<number> {
   const loadPath = stringFlag(values, "load-model");
   let detector: Detector | undefined;
   if (loadPath !== undefined) {
-    const clash = MODEL_FLAGS.find((flag) => values[flag] !== undefined);
+    const clash = givenModelFlag(values);
     if (clash) throw new UsageError(`--${clash} cannot be combined with --load-model`);
     detector = readDetector(new Uint8Array(readFileSync(loadPath)), loadPath);
   }
-  const options = loadPath === undefined ? modelOptions(values) : undefined;
+  const options = loadPath === undefined ? modelFromFlags(values) : undefined;
   // A model with its own threshold flags its anomalies itself: one more column.
   const own = detector !== undefined && hasThreshold(detector.ownThreshold);
   if (own) {
@@ -235,7 +192,8 @@ async function run(args: string[]): Promise<number> {
 /** The `score` command. */
 export const scoreCommand: Command = {
   name: "score",
-  summary: "score a CSV stream with KitNET or a saved model (index,score out; SVG timeline)",
+  summary:
+    "score a CSV stream with a new detector or a saved model (index,score out; SVG timeline)",
   help: HELP,
   run,
 };

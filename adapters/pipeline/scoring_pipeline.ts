@@ -1,23 +1,26 @@
 /**
- * Kitsune on two threads: the caller extracts each packet's features (parsing and AfterImage)
- * while a worker thread scores earlier packets with KitNET. Feature rows travel in batches, in
- * a fixed pool of buffers that are transferred (not copied) to the worker and back; when every
- * buffer is away the caller waits ({@linkcode KitnetPipeline.room}), so memory stays bounded
- * however far the capture runs ahead. Scores come back in packet order and are the very numbers
- * a KitNET on the caller's thread would give (same code, same rows, same order).
+ * Scoring on two threads: the caller extracts each packet's features (parsing and AfterImage)
+ * while a worker thread scores earlier packets with a detector of any type, made there through
+ * the registry. Feature rows travel in batches, in a fixed pool of buffers that are transferred
+ * (not copied) to the worker and back; when every buffer is away the caller waits
+ * ({@linkcode ScoringPipeline.room}), so memory stays bounded however far the capture runs
+ * ahead. Scores come back in packet order and are the very numbers the same detector on the
+ * caller's thread would give (same code, same rows, same order).
  *
  * @module
  */
 
 import { Worker } from "node:worker_threads";
-import type { KitNETOptions } from "../../core/kitnet/mod.ts";
+import type { ModelOptions } from "../../core/detector.ts";
 import type { FromWorker, ModelSummary, ToWorker, WorkerSetup } from "./protocol.ts";
 import { ScoreBatch } from "./score_batch.ts";
 
-/** Options of {@linkcode KitnetPipeline.start}. */
-export interface KitnetPipelineOptions {
-  /** KitNET's options (`n` is the width of the feature rows). */
-  kitnet: KitNETOptions;
+/** Options of {@linkcode ScoringPipeline.start}. */
+export interface ScoringPipelineOptions {
+  /** The detector's model section (its type and that type's options). */
+  model: ModelOptions;
+  /** Features per row. */
+  inputs: number;
   /** Rows per batch (default 256). */
   batchRows?: number;
   /** Batches in the pool (default 8): at most batchRows × batches rows are in flight. */
@@ -29,7 +32,7 @@ export interface KitnetPipelineOptions {
   onScores(first: number, batch: ScoreBatch, rows: number): void;
 }
 
-/** KitNET refused a row (the rows before it were all scored and delivered). */
+/** The detector refused a row (the rows before it were all scored and delivered). */
 export class PipelineRowError extends Error {
   /** The row's index (rows count from 0 in the order they were pushed). */
   readonly index: number;
@@ -44,10 +47,10 @@ export class PipelineRowError extends Error {
   }
 }
 
-const WORKER_URL = new URL("./kitnet_worker.ts", import.meta.url);
+const WORKER_URL = new URL("./scoring_worker.ts", import.meta.url);
 
-/** The KitNET stage on its own thread; see the module documentation. */
-export class KitnetPipeline {
+/** The scoring stage on its own thread; see the module documentation. */
+export class ScoringPipeline {
   /** Features per row. */
   readonly width: number;
   /** Rows per batch. */
@@ -55,7 +58,7 @@ export class KitnetPipeline {
   /** Batches in the pool. */
   readonly batches: number;
   #worker: Worker;
-  #onScores: KitnetPipelineOptions["onScores"];
+  #onScores: ScoringPipelineOptions["onScores"];
   #free: ArrayBuffer[] = [];
   #filling: ScoreBatch | undefined;
   #filled = 0;
@@ -68,14 +71,17 @@ export class KitnetPipeline {
   #onReady: { resolve: () => void; reject: (error: Error) => void } | undefined;
   #onClosed: ((summary: ModelSummary) => void) | undefined;
 
-  private constructor(options: KitnetPipelineOptions) {
-    const { kitnet, batchRows = 256, batches = 8 } = options;
+  private constructor(options: ScoringPipelineOptions) {
+    const { model, inputs, batchRows = 256, batches = 8 } = options;
     for (const [name, value] of [["batchRows", batchRows], ["batches", batches]] as const) {
       if (!Number.isInteger(value) || value < 1) {
         throw new RangeError(`${name} must be an integer ≥ 1, got ${value}`);
       }
     }
-    this.width = kitnet.n;
+    if (!Number.isInteger(inputs) || inputs < 1) {
+      throw new RangeError(`inputs must be an integer ≥ 1, got ${inputs}`);
+    }
+    this.width = inputs;
     this.batchRows = batchRows;
     this.batches = batches;
     this.#onScores = options.onScores;
@@ -83,20 +89,20 @@ export class KitnetPipeline {
     for (let i = 0; i < batches; i++) {
       this.#free.push(new ArrayBuffer(ScoreBatch.bytes(batchRows, this.width)));
     }
-    const setup: WorkerSetup = { kitnet, capacity: batchRows };
+    const setup: WorkerSetup = { model, inputs, capacity: batchRows };
     this.#worker = new Worker(WORKER_URL, { workerData: setup });
     this.#worker.on("message", (message: FromWorker) => this.#receive(message));
     this.#worker.on("error", (error: Error) => {
-      this.#fail(new Error(`the KitNET worker failed: ${error.message}`));
+      this.#fail(new Error(`the scoring worker failed: ${error.message}`));
     });
     this.#worker.on("exit", (code: number) => {
-      if (!this.#closing) this.#fail(new Error(`the KitNET worker stopped (exit code ${code})`));
+      if (!this.#closing) this.#fail(new Error(`the scoring worker stopped (exit code ${code})`));
     });
   }
 
-  /** Starts the worker; resolves once it has built KitNET, rejects if it cannot start. */
-  static start(options: KitnetPipelineOptions): Promise<KitnetPipeline> {
-    const pipeline = new KitnetPipeline(options);
+  /** Starts the worker; resolves once it has made the detector, rejects if it cannot start. */
+  static start(options: ScoringPipelineOptions): Promise<ScoringPipeline> {
+    const pipeline = new ScoringPipeline(options);
     return new Promise((resolve, reject) => {
       pipeline.#onReady = { resolve: () => resolve(pipeline), reject };
     });
@@ -109,7 +115,7 @@ export class KitnetPipeline {
 
   /**
    * Copies one row of {@linkcode width} features into the current batch (sending it when full)
-   * and remembers `tag` for it (reported if KitNET refuses the row). Returns false, taking
+   * and remembers `tag` for it (reported if the detector refuses the row). Returns false, taking
    * nothing, when every batch is away: then wait for {@linkcode room}. Throws once the worker
    * has failed.
    */
@@ -160,7 +166,7 @@ export class KitnetPipeline {
   }
 
   /**
-   * Sends what is left, waits for every score, and stops the worker; resolves to KitNET's final
+   * Sends what is left, waits for every score, and stops the worker; resolves to the detector's final
    * state. Rejects (after stopping the worker) if the worker failed.
    */
   async close(): Promise<ModelSummary> {
@@ -171,7 +177,7 @@ export class KitnetPipeline {
       if (this.#failure !== undefined) throw this.#failure;
       const closed = new Promise<ModelSummary>((resolve) => this.#onClosed = resolve);
       const failed = this.#nextReturn().then((): never => {
-        throw new Error("the KitNET worker returned a batch after the last");
+        throw new Error("the scoring worker returned a batch after the last");
       });
       this.#worker.postMessage({ type: "close" } satisfies ToWorker);
       return await Promise.race([closed, failed]);
