@@ -190,6 +190,21 @@ describe("Half-Space Trees refuse what they cannot take", () => {
   });
 });
 
+describe("Half-Space Trees' one-walk process", () => {
+  test("process(x) is score(x) then learn(x), score for score and mass for mass", () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => [Math.sin(i / 30), Math.cos(i / 70) * 5]);
+    rows[4000] = [40, -40];
+    const fused = new HalfSpaceTrees({ n: 2, window: 64, warmUp: 200, seed: 3 });
+    const apart = new HalfSpaceTrees({ n: 2, window: 64, warmUp: 200, seed: 3 });
+    for (const x of rows) {
+      const expected = apart.score(x);
+      apart.learn(x);
+      assert.equal(fused.process(x), expected);
+    }
+    assert.deepEqual(writeHalfSpaceTrees(fused), writeHalfSpaceTrees(apart));
+  });
+});
+
 describe("Half-Space Trees state", () => {
   test("saved at any point and resumed, it continues exactly", () => {
     const rows = Array.from({ length: 3000 }, (_, i) => [Math.sin(i / 40), (i * 7919) % 101]);

@@ -259,9 +259,41 @@ export class HalfSpaceTrees {
   /** The online step: the score of `x` (0 before the first window is complete), then learns it. */
   process(x: ArrayLike<number>): number {
     assertInstance(x, this.settings.n);
-    const score = this.#windows > 0 ? this.#scoreAt(x, 0) : 0;
-    this.#learnAt(x, 0);
-    return score;
+    if (this.#windows === 0) {
+      this.#learnAt(x, 0);
+      return 0;
+    }
+    // Scoring and learning follow the same path: one walk down each tree does both.
+    const reference = this.#reference!;
+    const latest = this.#latest!;
+    const feature = this.#splitFeature!;
+    const value = this.#splitValue!;
+    const weight = this.#depthWeight;
+    const { trees, height } = this.settings;
+    const nodesPerTree = this.nodesPerTree;
+    const splitsPerTree = this.splitsPerTree;
+    const sizeLimit = this.sizeLimit;
+    let mass = 0;
+    for (let t = 0; t < trees; t++) {
+      const nodes = t * nodesPerTree;
+      const splits = t * splitsPerTree;
+      let i = 0;
+      let r = reference[nodes];
+      let scoring = true;
+      latest[nodes]++;
+      for (let k = 0; k < height; k++) {
+        if (scoring && r < sizeLimit) {
+          mass += r * weight[k];
+          scoring = false;
+        }
+        i = x[feature[splits + i]] < value[splits + i] ? 2 * i + 1 : 2 * i + 2;
+        latest[nodes + i]++;
+        if (scoring) r = reference[nodes + i];
+      }
+      if (scoring) mass += r * weight[height];
+    }
+    this.#countLearned();
+    return (this.maxMass + 1) / (mass + 1);
   }
 
   /** The score of `x` without learning: 0 before the first window is complete. */
@@ -405,7 +437,7 @@ export class HalfSpaceTrees {
     }
     const feature = this.#splitFeature!;
     const value = this.#splitValue!;
-    const { trees, height, window } = this.settings;
+    const { trees, height } = this.settings;
     const nodesPerTree = this.nodesPerTree;
     const splitsPerTree = this.splitsPerTree;
     for (let t = 0; t < trees; t++) {
@@ -418,10 +450,15 @@ export class HalfSpaceTrees {
         latest[nodes + i]++;
       }
     }
-    if (++this.#latestCount === window) {
+    this.#countLearned();
+  }
+
+  /** Counts an instance into the latest window; trades the windows when it is full. */
+  #countLearned(): void {
+    if (++this.#latestCount === this.settings.window) {
       // The latest window becomes the reference; the old reference's table is the new latest.
       const old = this.#reference!;
-      this.#reference = latest;
+      this.#reference = this.#latest;
       this.#latest = old.fill(0);
       this.#latestCount = 0;
       this.#windows++;
