@@ -57,7 +57,7 @@ describe("foxtail evaluate / train / score with a deep autoencoder", () => {
       [["evaluate", "kdd99", "--test", NSL_TEST], /--train FILE is required/],
       [
         ["evaluate", "kdd99", "--train", NSL_TRAIN, "--test", NSL_TEST, "--model", "svm"],
-        /--model must be deep-ae or kitnet, got "svm"/,
+        /--model must be one of deep-ae, kitnet, hst, got "svm"/,
       ],
       [
         ["evaluate", "kdd99", "--train", NSL_TRAIN, "--test", NSL_TEST, "--threshold", "p9"],

@@ -32,8 +32,9 @@ per epoch goes to standard error when it is a terminal.
 
   --train FILE        training file (KDDTrain+…txt / kddcup.data_10_percent; plain or gzip)
   --test FILE         test file (KDDTest+.txt / corrected; plain or gzip)
-  --model NAME        deep-ae (default) or kitnet (same preprocessed rows; KitNET maps on one
-                      pass over the normal training rows and trains on --epochs more passes)
+  --model NAME        deep-ae (default), kitnet or hst (same preprocessed rows; KitNET maps on
+                      one pass over the normal training rows and trains on --epochs more passes;
+                      Half-Space Trees take the rows' ranges and learn them in order)
   --threshold RULE    paper (default: μ + 1.645·σ/√n of training errors), qNN (NN-th percentile
                       of training errors, e.g. q95, q99), meanK (μ + K·σ), lognormalP (tail P)
   --seed N            initialisation and shuffling seed (default 1)
@@ -85,7 +86,9 @@ async function run(args: string[]): Promise<number> {
   const model = stringFlag(values, "model") ?? protocols;
   if (!DETECTOR_TYPES.includes(model)) {
     const choices = [protocols, ...DETECTOR_TYPES.filter((t) => t !== protocols)];
-    throw new UsageError(`--model must be ${choices.join(" or ")}, got ${JSON.stringify(model)}`);
+    throw new UsageError(
+      `--model must be one of ${choices.join(", ")}, got ${JSON.stringify(model)}`,
+    );
   }
   let threshold;
   try {
