@@ -263,7 +263,8 @@ export class HalfSpaceTrees {
       this.#learnAt(x, 0);
       return 0;
     }
-    // Scoring and learning follow the same path: one walk down each tree does both.
+    // Scoring and learning follow the same path: one walk down each tree does both (the
+    // tables are hoisted into locals as in #massAt and #learnAt, which the hot loops need).
     const reference = this.#reference!;
     const latest = this.#latest!;
     const feature = this.#splitFeature!;
@@ -293,7 +294,7 @@ export class HalfSpaceTrees {
       if (scoring) mass += r * weight[height];
     }
     this.#countLearned();
-    return (this.maxMass + 1) / (mass + 1);
+    return this.scoreOfMass(mass);
   }
 
   /** The score of `x` without learning: 0 before the first window is complete. */
@@ -391,7 +392,7 @@ export class HalfSpaceTrees {
   }
 
   #scoreAt(x: ArrayLike<number>, offset: number): number {
-    return (this.maxMass + 1) / (this.#massAt(x, offset) + 1);
+    return this.scoreOfMass(this.#massAt(x, offset));
   }
 
   #massAt(x: ArrayLike<number>, offset: number): number {
