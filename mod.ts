@@ -32,6 +32,7 @@ export {
   type FeatureGroup,
   type FitOptions,
   type FitResult,
+  type ModelFlag,
   type ModelOptions,
   ModelProblem,
   type ScoreExplanation,

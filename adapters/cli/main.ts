@@ -9,6 +9,7 @@
 
 import process from "node:process";
 import { type Command, UsageError } from "./command.ts";
+import { compareCommand } from "./commands/compare.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { evaluateCommand } from "./commands/evaluate.ts";
 import { pcapCommand } from "./commands/pcap.ts";
@@ -26,6 +27,7 @@ export const COMMANDS: Command[] = [
   runCommand,
   sampleCommand,
   evaluateCommand,
+  compareCommand,
   trainCommand,
 ];
 
