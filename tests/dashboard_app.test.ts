@@ -128,6 +128,38 @@ describe("dashboard app: reading endpoints", () => {
   });
 });
 
+describe("dashboard app: any detector type", () => {
+  test("a Half-Space Trees stream: devices, scores, alerts and metrics as for KitNET", async () => {
+    // Learning as long as the fixtures' KitNET: a 40-reading warm-up and a window of 200.
+    const g = new OfflineGateway(["t", "h", "v"], { type: "hst", warmUp: 40, window: 200 });
+    try {
+      g.learn("boiler");
+      assert.ok(g.fault("boiler"), "the fault raises an alert");
+      g.feed("pump", 5);
+      const app = createDashboardApp(g.gateway);
+      const { devices } = await body(await app.request("/api/devices"));
+      const boiler = devices.find((d: { id: string }) => d.id === "boiler");
+      assert.equal(boiler.phase, "executing");
+      assert.equal(boiler.progress, 1);
+      assert.ok(boiler.threshold > 1, "a calibrated threshold (scores are at least 1)");
+      assert.equal(devices.find((d: { id: string }) => d.id === "pump").phase, "mapping");
+      const { points } = await body(await app.request("/api/devices/boiler/scores?limit=1"));
+      assert.equal(points[0].anomaly, true, JSON.stringify(points[0]));
+      assert.ok(points[0].score > points[0].threshold);
+      const { alerts } = await body(await app.request("/api/alerts"));
+      assert.equal(alerts.length, 1);
+      assert.deepEqual(
+        alerts[0].attribution.errors.map((e: { feature: string }) => e.feature).sort(),
+        ["h", "t", "v"],
+      );
+      const metrics = await (await app.request("/metrics")).text();
+      assert.match(metrics, /foxtail_anomalies_total 1\b/);
+    } finally {
+      g.dispose();
+    }
+  });
+});
+
 describe("dashboard app: changing the gateway", () => {
   test("disabled (403) without a configured token; nothing changes", async () => {
     const g = busyGateway();

@@ -33,10 +33,13 @@ export class OfflineGateway {
   readonly #signals = new Map<string, SensorSignal>();
   #ts = Date.UTC(2024, 0, 1);
 
-  constructor(fields: string[] = ["t", "h", "v"]) {
+  /** A gateway of one stream of `fields`, with `model` (the fixtures' small KitNET when absent). */
+  constructor(fields: string[] = ["t", "h", "v"], model?: Record<string, unknown>) {
     this.dir = mkdtempSync(join(tmpdir(), "foxtail-dashboard-"));
     const raw = smallConfig({ snapshots: { dir: this.dir, intervalSeconds: 0, keep: 2 } });
-    (raw.streams as { payload: { fields: string[] } }[])[0].payload.fields = fields;
+    const stream = (raw.streams as { payload: { fields: string[] }; model: unknown }[])[0];
+    stream.payload.fields = fields;
+    if (model !== undefined) stream.model = model;
     this.#fields = fields;
     this.gateway = new GatewayRunner(validateGatewayConfig(raw), { log: () => {} });
   }
