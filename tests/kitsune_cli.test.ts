@@ -97,7 +97,7 @@ describe("foxtail pcap", () => {
     const r = await runCli(["pcap", "-", ...grace], bytes.subarray(0, cut + 20));
     assert.equal(r.code, 1);
     assert.equal(parseScoreCsv(r.stdout).length, 4321);
-    assert.match(r.stderr, new RegExp(`byte offset ${cut}\\b.*the 4321 packets before it`));
+    assert.match(r.stderr, new RegExp(`byte offset ${cut}\\b.*the 4,321 packets before it`));
   });
 
   test("usage errors and --help", async () => {

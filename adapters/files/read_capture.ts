@@ -5,7 +5,7 @@
  * @module
  */
 
-import { rawChunks } from "./byte_source.ts";
+import { fileError, rawChunks } from "./byte_source.ts";
 import { CaptureParser } from "../../core/packets/mod.ts";
 import type { CaptureRecord } from "../../core/packets/mod.ts";
 
@@ -13,7 +13,16 @@ import type { CaptureRecord } from "../../core/packets/mod.ts";
 export type CaptureSource = string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 function chunksOf(source: CaptureSource): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
-  return typeof source === "string" ? rawChunks(source) : source;
+  return typeof source === "string" ? namedErrors(source, rawChunks(source)) : source;
+}
+
+/** `chunks`, with a file system error worded for the command line (see `fileError`). */
+async function* namedErrors(path: string, chunks: AsyncIterable<Uint8Array>) {
+  try {
+    yield* chunks;
+  } catch (error) {
+    throw fileError(path, error);
+  }
 }
 
 /**

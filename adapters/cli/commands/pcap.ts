@@ -6,7 +6,7 @@
  */
 
 import { availableParallelism } from "node:os";
-import { readCaptureBatches } from "../../files/mod.ts";
+import { assertReadableFile, readCaptureBatches } from "../../files/mod.ts";
 import { kitsuneFeatureNames, PacketFeatures } from "../../../core/packets/mod.ts";
 import type { Detector, DetectorPhase, ModelOptions } from "../../../core/detector.ts";
 import { type Command, integerFlag, parseCommandArgs, stringFlag, UsageError } from "../command.ts";
@@ -109,6 +109,8 @@ async function run(args: string[]): Promise<number> {
   const limit = integerFlag(values, "limit", Infinity as number, 0);
   const threshold = thresholdFromFlags(values);
   const { threads, asked } = threadsFlag(values);
+  // After every flag is checked (a usage error comes first), before a thread starts.
+  assertReadableFile(file);
   const started = performance.now();
 
   // Every score, in packet order, whichever thread computed it.
@@ -225,13 +227,15 @@ async function run(args: string[]): Promise<number> {
     timeline.writeSvg(plotPath, title, threshold?.threshold);
   }
 
-  console.error(
-    summary(extractor, summaryOfModel, scored, seconds, threshold, pipeline !== undefined),
-  );
-  if (failure !== undefined) {
+  // Nothing to sum up when the first packet already failed (not a capture): the error says it.
+  if (failure === undefined || scored > 0) {
     console.error(
-      `foxtail pcap: ${failure.message}; the ${scored} packets before it were scored and written`,
+      summary(extractor, summaryOfModel, scored, seconds, threshold, pipeline !== undefined),
     );
+  }
+  if (failure !== undefined) {
+    const kept = scored > 0 ? `; the ${packetCount(scored)} before it were scored and written` : "";
+    console.error(`foxtail pcap: ${failure.message}${kept}`);
     return 1;
   }
   return 0;
@@ -262,7 +266,7 @@ function summary(
   const { afterImage } = extractor;
   const usage = afterImage.usage();
   const parts = [
-    `${packets.toLocaleString("en-US")} packets in ${formatSeconds(seconds)} ` +
+    `${packetCount(packets)} in ${formatSeconds(seconds)} ` +
     `(${Math.round(packets / Math.max(seconds, 1e-9)).toLocaleString("en-US")} packets/s)`,
   ];
   if (model !== undefined) {
@@ -275,6 +279,11 @@ function summary(
   );
   if (threshold !== undefined) parts.push(thresholdSummary(threshold));
   return parts.join("; ");
+}
+
+/** "1 packet", "6,000 packets". */
+function packetCount(packets: number): string {
+  return `${packets.toLocaleString("en-US")} packet${packets === 1 ? "" : "s"}`;
 }
 
 /** The `pcap` command. */

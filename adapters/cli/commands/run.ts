@@ -14,7 +14,8 @@ import { GatewayRunner, validateGatewayConfig } from "../../gateway/mod.ts";
 const HELP = `foxtail run --config FILE [options]
 
 Runs the gateway: subscribes to each stream's MQTT topics, learns every device's normal
-telemetry (one KitNET per device), publishes {prefix}/{device}/score for every message and
+telemetry (one detector per device, of the stream's model type: KitNET unless the
+configuration names another), publishes {prefix}/{device}/score for every message and
 {prefix}/{device}/alert (QoS 1) for anomalies, keeps {prefix}/status retained (online/offline),
 and snapshots all detectors to the snapshot folder. Stops cleanly on SIGINT or SIGTERM (final
 snapshot, status offline); after a crash it resumes from the newest valid snapshot.

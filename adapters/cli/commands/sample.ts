@@ -92,7 +92,8 @@ export function* sampleRows(rows: number, faults: FaultEpisode[], seed = 7): Gen
       temperature,
       humidity,
       heater,
-      occupancy + 0.01 * gaussian(rng),
+      // A share of the room: the sensor's noise never takes it below empty or above full.
+      Math.min(1, Math.max(0, occupancy + 0.01 * gaussian(rng))),
       light,
       co2,
       vibration,

@@ -28,7 +28,7 @@ import {
   thresholdFromFlags,
   thresholdSummary,
 } from "../threshold_flags.ts";
-import { parseNumericRow, RowError } from "../../files/mod.ts";
+import { assertReadableFile, parseNumericRow, RowError } from "../../files/mod.ts";
 import { TimelineRecorder } from "../../plot/mod.ts";
 import { formatSeconds, ProgressLine } from "../terminal_progress.ts";
 
@@ -87,6 +87,7 @@ async function run(args: string[]): Promise<number> {
   if (loadPath !== undefined) {
     const clash = givenModelFlag(values);
     if (clash) throw new UsageError(`--${clash} cannot be combined with --load-model`);
+    assertReadableFile(loadPath);
     detector = readDetector(new Uint8Array(readFileSync(loadPath)), loadPath);
   }
   const options = loadPath === undefined ? modelFromFlags(values) : undefined;
@@ -100,6 +101,8 @@ async function run(args: string[]): Promise<number> {
   }
   const threshold = own ? undefined : thresholdFromFlags(values);
 
+  // After every flag is checked (a usage error comes first), before anything is written.
+  assertReadableFile(file);
   const out = new LineWriter(stringFlag(values, "out"));
   const plotPath = stringFlag(values, "plot");
   const timeline = plotPath === undefined ? undefined : new TimelineRecorder();
@@ -171,22 +174,29 @@ async function run(args: string[]): Promise<number> {
   }
 
   const summary = [
-    `scored ${index.toLocaleString("en-US")} rows in ${formatSeconds(seconds)} ` +
+    `scored ${rowCount(index)} in ${formatSeconds(seconds)} ` +
     `(${Math.round(index / Math.max(seconds, 1e-9)).toLocaleString("en-US")} rows/s)`,
   ];
   if (detector !== undefined) summary.push(detector.summary());
   if (own) summary.push(`${anomalies} anomalies at or above the model's threshold`);
   if (threshold !== undefined) summary.push(thresholdSummary(threshold));
-  console.error(summary.join("; "));
+  // Nothing to sum up when the first row already failed: the error alone says it.
+  if (failure === undefined || index > 0) console.error(summary.join("; "));
   if (failure !== undefined) {
     const message = failure instanceof RowError || failure instanceof RangeError
       ? failure.message
       : String(failure);
-    console.error(`foxtail score: ${message}; the ${index} rows before it were scored and written`);
+    const kept = index > 0 ? `; the ${rowCount(index)} before it were scored and written` : "";
+    console.error(`foxtail score: ${message}${kept}`);
     process.exitCode = 1;
     return 1;
   }
   return 0;
+}
+
+/** "1 row", "2,000 rows". */
+function rowCount(rows: number): string {
+  return `${rows.toLocaleString("en-US")} row${rows === 1 ? "" : "s"}`;
 }
 
 /** The `score` command. */

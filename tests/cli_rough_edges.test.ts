@@ -1,0 +1,79 @@
+/**
+ * The command-line defects a new user hit (issue 13's list), each as it behaves now: clean errors
+ * naming the file, no summary before an error on the first row, plurals, help that matches the
+ * command, a physical sample stream, and a `bin` that is executable as committed.
+ */
+
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SAMPLE_COLUMNS, sampleRows } from "../adapters/cli/commands/sample.ts";
+import { runCli } from "./support/run_cli.ts";
+import { ROOT } from "./support/shared.ts";
+
+describe("command-line rough edges", () => {
+  const dir = mkdtempSync(join(tmpdir(), "foxtail-edges-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("score and pcap name a missing file or a directory, write nothing, and exit 1", async () => {
+    const missing = join(dir, "missing.csv");
+    for (const args of [["score", missing], ["pcap", missing], ["score", dir]]) {
+      const r = await runCli(args);
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(r.stdout, "", "nothing on standard output");
+      const reason = args[1] === dir ? "it is a directory" : "no such file";
+      assert.equal(r.stderr.trim(), `foxtail ${args[0]}: cannot read ${args[1]}: ${reason}`);
+    }
+    const model = await runCli(["score", join(ROOT, "README.md"), "--load-model", missing]);
+    assert.equal(model.code, 1);
+    assert.match(model.stderr, /cannot read .*missing\.csv: no such file/);
+  });
+
+  test("pcap on a file that is not a capture: the error alone, no summary", async () => {
+    const r = await runCli(["pcap", join(ROOT, "README.md"), "--threads", "1"]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr.trim(),
+      "foxtail pcap: not a pcap or pcapng capture: it starts with bytes 23 20 66 6f (at byte offset 0)",
+    );
+  });
+
+  test("a bad first row: the error alone; one row is '1 row'", async () => {
+    const bad = join(dir, "bad.csv");
+    writeFileSync(bad, "1,x\n");
+    const first = await runCli(["score", bad]);
+    assert.equal(first.code, 1);
+    assert.doesNotMatch(first.stderr, /scored|before it/);
+    assert.match(first.stderr, /line 1, column 2/);
+    const one = join(dir, "one.csv");
+    writeFileSync(one, "1,2\n3,x\n");
+    const r = await runCli(["score", one]);
+    assert.match(r.stderr, /^scored 1 row in /);
+    assert.match(r.stderr, /the 1 row before it were scored and written/);
+  });
+
+  test("run --help says what run does: one detector per device, of the stream's type", async () => {
+    const r = await runCli(["run", "--help"]);
+    assert.equal(r.code, 0);
+    assert.doesNotMatch(r.stdout, /one KitNET per device/);
+    assert.match(r.stdout, /one detector per device/);
+  });
+
+  test("sample's occupancy stays a share of the room, in [0, 1]", () => {
+    const column = SAMPLE_COLUMNS.indexOf("occupancy");
+    let low = Infinity, high = -Infinity;
+    for (const row of sampleRows(20_000, [])) {
+      low = Math.min(low, row[column]);
+      high = Math.max(high, row[column]);
+    }
+    assert.ok(low >= 0 && high <= 1, `occupancy in [${low}, ${high}]`);
+    assert.ok(low === 0 && high > 0.9, "it still spans empty to full");
+  });
+
+  test("the bin target is executable as committed, so first use changes no file mode", () => {
+    const bin = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).bin.foxtail;
+    assert.ok((statSync(join(ROOT, bin)).mode & 0o111) !== 0, `${bin} is not executable`);
+  });
+});
