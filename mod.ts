@@ -88,9 +88,14 @@ export {
 } from "./core/hst/mod.ts";
 export {
   type AutoencoderContribution,
+  type AutoencoderKernelKind,
   type Explanation,
+  fastestKernel,
+  KERNEL_MIN_FEATURES,
   KitNET,
   KITNET_DEFAULTS,
+  KITNET_KERNELS,
+  type KitNETKernelChoice,
   type KitNETOptions,
   type KitNETPhase,
 } from "./core/kitnet/mod.ts";

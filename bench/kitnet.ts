@@ -4,8 +4,11 @@
  *
  * Run: `deno run -A bench/kitnet.ts`, `bun bench/kitnet.ts`, `node bench/kitnet.ts`
  * (or `npm run bench` for all three). Flags: --fm N --ad N --execute N --repeat N,
- * --kernel ts|wasm|both (default both: the TypeScript loops, which every KitNET runs by default,
- * and the WebAssembly kernel of `KitNETOptions.webAssembly`, which `foxtail pcap` turns on).
+ * --n N (features, default 115), --kernel ts|wasm|simd|all or a comma list (default all: the
+ * TypeScript loops, the scalar WebAssembly kernel and its SIMD variant; which one a KitNET runs
+ * by default is marked), --json (one line per kernel, for `bench/run_all.mjs`).
+ * `npm run bench -- kitnet` runs it on the three runtimes beside the C baseline
+ * (`bench/kitnet_c.ts`) and prints the ratios.
  *
  * @module
  */
@@ -13,7 +16,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { KitNET, KITNET_DEFAULTS } from "../mod.ts";
-import { MersenneTwister } from "../core/math/mod.ts";
+import { kitnetStream, STREAM_ROWS } from "./kitnet_stream.ts";
 import { runtimeName } from "./runtime_name.ts";
 
 const { values } = parseArgs({
@@ -23,53 +26,50 @@ const { values } = parseArgs({
     ad: { type: "string", default: "20000" },
     execute: { type: "string", default: "50000" },
     repeat: { type: "string", default: "3" },
-    kernel: { type: "string", default: "both" },
+    kernel: { type: "string", default: "all" },
+    n: { type: "string", default: "115" },
     json: { type: "boolean", default: false },
   },
 });
 const fm = Number(values.fm), ad = Number(values.ad), executeCount = Number(values.execute);
 const repeat = Number(values.repeat);
-const n = 115;
-const kernels = values.kernel === "both" ? ["ts", "wasm"] : [values.kernel!];
+const n = Number(values.n);
+const kernels = (values.kernel === "all" ? "ts,wasm,simd" : values.kernel!).split(",");
 for (const kernel of kernels) {
-  if (kernel !== "ts" && kernel !== "wasm") {
-    console.error(`--kernel: expected ts, wasm or both, got ${JSON.stringify(values.kernel)}`);
+  if (kernel !== "ts" && kernel !== "wasm" && kernel !== "simd") {
+    console.error(`--kernel: expected ts, wasm, simd or all, got ${JSON.stringify(values.kernel)}`);
     process.exit(2);
   }
 }
 
-/** Rows like Kitsune's: groups of correlated statistics at different scales, a few constants. */
-function makeStream(rows: number): Float64Array[] {
-  const rng = new MersenneTwister(42);
-  const groups = 23;
-  const scale = Array.from({ length: n }, (_, i) => 10 ** ((i % 7) - 2));
-  const out: Float64Array[] = [];
-  const latent = new Float64Array(groups);
-  for (let r = 0; r < rows; r++) {
-    for (let g = 0; g < groups; g++) latent[g] = 0.9 * latent[g] + rng.nextDouble() - 0.5;
-    const row = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const g = i % groups;
-      row[i] = i % 29 === 0 ? 1 : scale[i] * (latent[g] + 0.3 * (rng.nextDouble() - 0.5));
-    }
-    out.push(row);
-  }
-  return out;
-}
-
-const stream = makeStream(8192);
+const stream = kitnetStream(n, STREAM_ROWS);
+/** The kernel a KitNET of this size runs by default here (`kernel: "auto"`). */
+const defaultKernel = new KitNET({ n }).kernel;
+let clusters = 0;
 const fmt = (v: number) => Math.round(v).toLocaleString("en-US").padStart(11);
 
 for (const kernel of kernels) {
-  const best = measure(kernel === "wasm");
+  const best = measure(kernel as "ts" | "wasm" | "simd");
   if (values.json) {
     console.log(
-      JSON.stringify({ runtime: runtimeName(), kernel, n, fm, ad, execute: executeCount, ...best }),
+      JSON.stringify({
+        runtime: runtimeName(),
+        kernel,
+        default: kernel === defaultKernel,
+        n,
+        fm,
+        ad,
+        execute: executeCount,
+        clusters,
+        ...best,
+      }),
     );
   } else {
     console.log(
       `KitNET n=${n} m=10 FM=${fm} AD=${ad} execute=${executeCount}, ${kernel} kernel, ` +
-        `best of ${repeat}, ${runtimeName()}`,
+        `best of ${repeat}, ${runtimeName()}${
+          kernel === defaultKernel ? " (the default here)" : ""
+        }`,
     );
     console.log(`  mapping   ${fmt(best.mapping)} instances/s`);
     console.log(`  training  ${fmt(best.training)} instances/s`);
@@ -79,7 +79,7 @@ for (const kernel of kernels) {
 }
 
 /** The best of `repeat` rounds: instances/s per phase and overall. */
-function measure(webAssembly: boolean) {
+function measure(kernel: "ts" | "wasm" | "simd") {
   let best = { mapping: 0, training: 0, executing: 0, overall: 0 };
   for (let round = 0; round < repeat; round++) {
     const k = new KitNET({
@@ -87,13 +87,13 @@ function measure(webAssembly: boolean) {
       maxAutoencoderSize: KITNET_DEFAULTS.maxAutoencoderSize,
       fmGracePeriod: fm,
       adGracePeriod: ad,
-      webAssembly,
+      kernel,
     });
     const total = fm + ad + 1 + executeCount;
     const marks: number[] = [performance.now()];
     let sink = 0;
     for (let i = 0; i < total; i++) {
-      sink += k.process(stream[i & 8191]);
+      sink += k.process(stream[i % STREAM_ROWS]);
       if (i === fm + 1 && round === 0 && !values.json) {
         console.error("map sizes:", k.featureMap!.map((c) => c.length).join(" "));
       }
@@ -101,6 +101,8 @@ function measure(webAssembly: boolean) {
     }
     marks.push(performance.now());
     if (!(sink > 0)) throw new Error("no scores came out");
+    if (k.kernel !== kernel) throw new Error(`asked for the ${kernel} kernel, ran ${k.kernel}`);
+    clusters = k.featureMap!.length;
     const rate = (count: number, a: number, b: number) => count / ((marks[b] - marks[a]) / 1000);
     const round_ = {
       mapping: rate(fm + 1, 0, 1),

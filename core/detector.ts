@@ -193,10 +193,12 @@ export interface ModelFlag {
   /** The key it sets in the model section (`"window"`). */
   key: string;
   /**
-   * An integer of at least `least`, a number above `least`, or the path of a JSON file whose
-   * content is the value.
+   * An integer of at least `least`, a number above `least`, the path of a JSON file whose
+   * content is the value, or one of `choices`.
    */
-  kind: "integer" | "number" | "json-file";
+  kind: "integer" | "number" | "json-file" | "choice";
+  /** What a `"choice"` flag accepts. */
+  choices?: readonly string[];
   /** The smallest integer, or the number the value must exceed (unused for a file). */
   least: number;
   /** What it is, with its default, for a command's help (`"instances per window (250)"`). */

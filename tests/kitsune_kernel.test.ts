@@ -1,9 +1,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AutoencoderLayer } from "../core/kitnet/mod.ts";
-import { autoencoderKernelAvailable, KernelHeap } from "../core/kitnet/mod.ts";
+import {
+  autoencoderKernelAvailable,
+  type AutoencoderKernelKind,
+  fastestKernel,
+  KernelHeap,
+} from "../core/kitnet/mod.ts";
 import { exp2 } from "../core/math/mod.ts";
-import { DampedStreamTable, KitNET, MersenneTwister } from "../mod.ts";
+import { DampedStreamTable, KERNEL_MIN_FEATURES, KitNET, MersenneTwister } from "../mod.ts";
 import { readKitNETVector, readSharedMatrix } from "./support/shared.ts";
 
 /** The bit patterns of an array of doubles, for exact comparison (NaN payloads included). */
@@ -24,19 +29,42 @@ function stateOf(layer: AutoencoderLayer): string[] {
 function layerPair(inputs: number[][], hiddenRatio: number, learningRate: number) {
   const options = { inputs, hiddenRatio, learningRate };
   const kernel = new AutoencoderLayer(options);
-  const loops = new AutoencoderLayer({
-    ...options,
-    heap: new KernelHeap(AutoencoderLayer.bytes(options), false),
-  });
-  return { kernel, loops };
+  const on = (kind: AutoencoderKernelKind) =>
+    new AutoencoderLayer({
+      ...options,
+      heap: new KernelHeap(AutoencoderLayer.bytes(options), kind),
+    });
+  return { kernel, loops: on("ts"), simd: on("simd") };
 }
 
-describe("KitNET's WebAssembly kernel", () => {
-  test("runs here, and a layer says which arithmetic it uses", () => {
+describe("KitNET's WebAssembly kernels (scalar and SIMD)", () => {
+  test("runs here with SIMD, and a layer says which arithmetic it uses", () => {
     assert.equal(autoencoderKernelAvailable(), true);
-    const { kernel, loops } = layerPair([[0, 1]], 0.75, 0.1);
+    assert.equal(autoencoderKernelAvailable("simd"), true);
+    assert.equal(fastestKernel(), "simd");
+    const { kernel, loops, simd } = layerPair([[0, 1]], 0.75, 0.1);
     assert.equal(kernel.webAssembly, true);
     assert.equal(loops.webAssembly, false);
+    assert.equal(simd.webAssembly, true);
+  });
+
+  test("KitNET picks its kernel by size (auto), as asked, or by the older flag", () => {
+    assert.equal(new KitNET({ n: 3 }).kernel, "ts");
+    assert.equal(new KitNET({ n: KERNEL_MIN_FEATURES }).kernel, "simd");
+    assert.equal(new KitNET({ n: 115 }).kernel, "simd");
+    assert.equal(new KitNET({ n: 3, kernel: "wasm" }).kernel, "wasm");
+    assert.equal(new KitNET({ n: 115, kernel: "ts" }).kernel, "ts");
+    assert.equal(new KitNET({ n: 115, webAssembly: false }).kernel, "ts");
+    assert.equal(new KitNET({ n: 3, webAssembly: true }).kernel, "wasm");
+    // Once the map exists, `kernel` is what the layers run on.
+    const k = new KitNET({ n: 2, kernel: "simd", featureMap: [[0, 1]] });
+    assert.equal(k.kernel, "simd");
+    assert.equal(KitNET.fromBytes(k.toBytes()).kernel, "ts");
+    assert.equal(KitNET.fromBytes(k.toBytes(), { kernel: "wasm" }).kernel, "wasm");
+    assert.throws(
+      () => new KitNET({ n: 3, kernel: "gpu" as never }),
+      /kernel must be one of auto, simd, wasm, ts, got gpu/,
+    );
   });
 
   test("gives the TypeScript loops' bits: odd and even sizes, Math.exp's range too", () => {
@@ -50,7 +78,7 @@ describe("KitNET's WebAssembly kernel", () => {
     ];
     for (const { inputs, ratio } of shapes) {
       const width = Math.max(...inputs.flat()) + 1;
-      const { kernel, loops } = layerPair(inputs, ratio, 0.1);
+      const { kernel, loops, simd } = layerPair(inputs, ratio, 0.1);
       const x = new Float64Array(width);
       for (let step = 0; step < 300; step++) {
         // Mostly ordinary values; now and then huge ones, so that the execute steps push the
@@ -58,11 +86,13 @@ describe("KitNET's WebAssembly kernel", () => {
         const scale = step % 37 === 0 ? 1e6 : 1;
         for (let i = 0; i < width; i++) x[i] = scale * (rng.nextDouble() - 0.3);
         const learning = step < 200;
-        for (const layer of [kernel, loops]) learning ? layer.train(x) : layer.execute(x);
+        for (const layer of [kernel, loops, simd]) learning ? layer.train(x) : layer.execute(x);
         const what = `${JSON.stringify(inputs)} step ${step}`;
         assert.deepEqual(bits(kernel.rmse), bits(loops.rmse), what);
+        assert.deepEqual(bits(simd.rmse), bits(loops.rmse), `simd, ${what}`);
       }
       assert.deepEqual(stateOf(kernel), stateOf(loops), JSON.stringify(inputs));
+      assert.deepEqual(stateOf(simd), stateOf(loops), `simd, ${JSON.stringify(inputs)}`);
     }
   });
 
@@ -80,7 +110,7 @@ describe("KitNET's WebAssembly kernel", () => {
     test(`KitNET on the ${name} vector: every score and the saved state, bit for bit`, () => {
       const vector = readKitNETVector(`vectors/kitnet/${name}.expected.json`);
       const rows = readSharedMatrix(`vectors/kitnet/${name}.input.csv.gz`);
-      const run = (webAssembly: boolean) => {
+      const run = (kernel: AutoencoderKernelKind) => {
         const k = new KitNET({
           n: rows[0].length,
           maxAutoencoderSize: vector.max_autoencoder_size,
@@ -89,14 +119,17 @@ describe("KitNET's WebAssembly kernel", () => {
           learningRate: vector.learning_rate,
           hiddenRatio: vector.hidden_ratio,
           featureMap: vector.feature_map_given ? vector.feature_map : undefined,
-          webAssembly,
+          kernel,
         });
         const scores = rows.map((row) => k.process(row));
+        assert.equal(k.kernel, kernel);
         return { scores: bits(scores), state: Array.from(k.toBytes()) };
       };
-      const kernel = run(true), loops = run(false);
+      const kernel = run("wasm"), loops = run("ts"), simd = run("simd");
       assert.deepEqual(kernel.scores, loops.scores);
       assert.deepEqual(kernel.state, loops.state);
+      assert.deepEqual(simd.scores, loops.scores);
+      assert.deepEqual(simd.state, loops.state);
     });
   }
 });

@@ -42,9 +42,8 @@ export function modelHelp(unit = "instances"): string {
   for (const type of ONLINE_TYPES) {
     lines.push(`  ${type.type}:`);
     for (const f of type.flags) {
-      const name = `--${f.flag} ${
-        f.kind === "json-file" ? "FILE" : f.kind === "integer" ? "N" : "X"
-      }`;
+      const value = { "json-file": "FILE", "integer": "N", "number": "X", "choice": "NAME" };
+      const name = `--${f.flag} ${value[f.kind]}`;
       lines.push(`    ${name.padEnd(20)}${f.help.replaceAll("instances", unit)}`);
     }
   }
@@ -92,6 +91,15 @@ export function modelFromFlags(values: ParsedArgs["values"]): ModelOptions {
 function flagValue(values: ParsedArgs["values"], f: ModelFlag): unknown {
   if (f.kind === "integer") return integerFlag(values, f.flag, undefined, f.least);
   if (f.kind === "number") return numberFlag(values, f.flag, NaN, f.least);
+  if (f.kind === "choice") {
+    const value = stringFlag(values, f.flag)!;
+    if (!f.choices!.includes(value)) {
+      throw new UsageError(
+        `--${f.flag} must be one of ${f.choices!.join(", ")}, got ${JSON.stringify(value)}`,
+      );
+    }
+    return value;
+  }
   const path = stringFlag(values, f.flag)!;
   try {
     return JSON.parse(readFileSync(path, "utf8"));

@@ -9,7 +9,7 @@
 
 import type { ModelOptions } from "../detector.ts";
 import { HST_DEFAULTS, HST_LIMITS, HST_OPTION_KEYS } from "../hst/mod.ts";
-import { KITNET_DEFAULTS } from "../kitnet/mod.ts";
+import { KITNET_DEFAULTS, KITNET_KERNELS, type KitNETKernelChoice } from "../kitnet/mod.ts";
 import {
   ConfigProblems,
   describeValue,
@@ -75,6 +75,8 @@ export interface KitNETModelConfig extends ModelOptions {
   learningRate: number;
   /** Hidden units per visible unit. */
   hiddenRatio: number;
+  /** Which arithmetic runs the autoencoders (`KitNETOptions.kernel`); every one gives the same bits. */
+  kernel: KitNETKernelChoice;
 }
 
 /** A trained deep autoencoder (from `foxtail train`) shared by every device of a stream. */
@@ -449,6 +451,7 @@ const KITNET_KEYS = [
   "adGracePeriod",
   "learningRate",
   "hiddenRatio",
+  "kernel",
 ] as const;
 
 /** Each model type's keys besides `type`, for the messages about a key of another type. */
@@ -485,6 +488,7 @@ function readModel(value: unknown, p: string, problems: ConfigProblems): ModelCo
     adGracePeriod: read.integer("adGracePeriod", d.adGracePeriod, 1, 0xffffffff),
     learningRate: read.number("learningRate", d.learningRate, 0),
     hiddenRatio: hiddenRatio(),
+    kernel: read.choice("kernel", KITNET_KERNELS, "auto"),
   };
 
   // More hidden than visible units only learns the identity, and a large ratio allocated

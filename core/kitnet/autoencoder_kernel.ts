@@ -18,7 +18,7 @@
  */
 
 import { EXP_REDUCTION, EXP_TABLE, POW2 as POW2_TABLE, POW2_OFFSET } from "../math/mod.ts";
-import { type Code, F64, forRange, I32, moduleBytes, op, whileLoop } from "../math/mod.ts";
+import { type Code, F64, forRange, I32, moduleBytes, op, V128, whileLoop } from "../math/mod.ts";
 
 /** A layer's header: i32 slots (a count, then byte offsets of its arrays), then an f64. */
 export const HEADER = {
@@ -76,7 +76,13 @@ const P = 28, Q = 29, PW = 30, PS = 31, PE = 32, ROW = 33, KI = 34, KI2 = 35;
 // f64 scratch.
 const LR = 36, X = 37, X2 = 38, SUM = 39, SUM2 = 40, UJ = 41, EJ = 42, YL = 43, D = 44;
 const KF = 45, KF2 = 46, R = 47, R2 = 48, PP = 49, PP2 = 50, T = 51, T2 = 52;
-const LOCALS = [...new Array(KI2 - HDR).fill(I32), ...new Array(T2 - LR + 1).fill(F64)];
+// v128 scratch (the SIMD variant): two lanes of the f64 of the same name.
+const VX = 53, VKF = 54, VR = 55, VP = 56, VF = 57, VG = 58, VSUM = 59;
+const LOCALS = [
+  ...new Array(KI2 - HDR).fill(I32),
+  ...new Array(T2 - LR + 1).fill(F64),
+  ...new Array(VSUM - VX + 1).fill(V128),
+];
 
 const { get, set, tee } = op;
 
@@ -204,49 +210,187 @@ const exp = (x: number): Code => [
   op.ifF64(tableExp(x, KF, R, PP, KI, T), [get(x), op.call(0)]),
 ];
 
+/** Pushes the address of f64 element (local `index` & 63) of the 2^(j/64) table. */
+const tableAt = (index: number): Code => [
+  get(TAB),
+  get(index),
+  op.i32(63),
+  op.i32And,
+  op.i32(3),
+  op.i32Shl,
+  op.i32Add,
+];
+/** Pushes the address of 2^(local `index` >> 6) in the powers-of-two table. */
+const pow2At = (index: number): Code => [
+  get(POW2),
+  get(index),
+  op.i32(6),
+  op.i32ShrS,
+  op.i32(POW2_OFFSET),
+  op.i32Add,
+  op.i32(3),
+  op.i32Shl,
+  op.i32Add,
+];
+/** Pushes (f64 at the address `second` pushes, f64 at the address `first` pushes) as lanes 1, 0. */
+const lanesAt = (first: Code, second: Code): Code => [
+  second,
+  first,
+  op.v128Load64Splat(),
+  op.v128Load64Lane(1),
+];
+
+/**
+ * Pushes e^x of both lanes of the v128 local VX (both in range): each lane exactly tableExp's
+ * operations, two at a time.
+ */
+const pairTableExp: Code = [
+  get(VX),
+  op.f64x2(INV_LN2_64),
+  op.f64x2Mul,
+  op.f64x2(ROUND),
+  op.f64x2Add,
+  op.f64x2(ROUND),
+  op.f64x2Sub,
+  set(VKF),
+  get(VX),
+  get(VKF),
+  op.f64x2(LN2_64_HI),
+  op.f64x2Mul,
+  op.f64x2Sub,
+  get(VKF),
+  op.f64x2(LN2_64_LO),
+  op.f64x2Mul,
+  op.f64x2Sub,
+  set(VR),
+  get(VR),
+  op.f64x2(1 / 120),
+  op.f64x2Mul,
+  op.f64x2(1 / 24),
+  op.f64x2Add,
+  get(VR),
+  op.f64x2Mul,
+  op.f64x2(1 / 6),
+  op.f64x2Add,
+  get(VR),
+  op.f64x2Mul,
+  op.f64x2(0.5),
+  op.f64x2Add,
+  get(VR),
+  op.f64x2Mul,
+  op.f64x2(1),
+  op.f64x2Add,
+  get(VR),
+  op.f64x2Mul,
+  set(VP),
+  // the integer parts (exact: |kf| < 2^17), then the table's and the powers' lanes
+  get(VKF),
+  op.i32x4TruncSatF64x2SZero,
+  set(VF),
+  get(VF),
+  op.i32x4ExtractLane(0),
+  set(KI),
+  get(VF),
+  op.i32x4ExtractLane(1),
+  set(KI2),
+  lanesAt(tableAt(KI), tableAt(KI2)),
+  set(VF),
+  get(VF),
+  get(VF),
+  get(VP),
+  op.f64x2Mul,
+  op.f64x2Add,
+  lanesAt(pow2At(KI), pow2At(KI2)),
+  op.f64x2Mul,
+];
+
 /** Pushes 1 / (1 + e) for the e^−t pushed by `e`. */
 const logistic = (e: Code): Code => [op.f64(1), op.f64(1), e, op.f64Add, op.f64Div];
 
 /**
  * Every f64 from byte address local `from` to local `to` becomes its sigmoid: two at a time in
- * one straight stretch of code when both are in the table's range.
+ * one straight stretch of code when both are in the table's range (with `simd`, in the two
+ * lanes of one vector).
  */
-const sigmoidAll = (from: number, to: number): Code => [
+const sigmoidAll = (from: number, to: number, simd: boolean): Code => [
   get(from),
   set(P),
   whileLoop([get(P), op.i32(8), op.i32Add, get(to), op.i32LtS], [
-    get(P),
-    op.f64Load(),
-    op.f64Neg,
-    set(X),
-    get(P),
-    op.f64Load(8),
-    op.f64Neg,
-    set(X2),
-    inRange(X),
-    inRange(X2),
-    op.i32And,
-    op.ifElse([
-      get(P),
-      logistic(tableExp(X, KF, R, PP, KI, T)),
-      op.f64Store(),
-      get(P),
-      logistic(tableExp(X2, KF2, R2, PP2, KI2, T2)),
-      op.f64Store(8),
-    ], [
-      get(P),
-      logistic(exp(X)),
-      op.f64Store(),
-      get(P),
-      logistic(exp(X2)),
-      op.f64Store(8),
-    ]),
+    simd ? sigmoidPairSimd : sigmoidPair,
     advance(P, 16),
   ]),
   get(P),
   get(to),
   op.i32LtS,
   op.if([get(P), get(P), op.f64Load(), op.f64Neg, set(X), logistic(exp(X)), op.f64Store()]),
+];
+
+/** [P], [P + 8] become their sigmoids, in the lanes of one vector when both are in range. */
+const sigmoidPairSimd: Code = [
+  get(P),
+  op.v128LoadAt(),
+  op.f64x2Neg,
+  set(VX),
+  get(VX),
+  op.f64x2(-708),
+  op.f64x2Gt,
+  get(VX),
+  op.f64x2(709),
+  op.f64x2Lt,
+  op.v128And,
+  op.i64x2AllTrue,
+  op.ifElse([
+    get(P),
+    op.f64x2(1),
+    op.f64x2(1),
+    pairTableExp,
+    op.f64x2Add,
+    op.f64x2Div,
+    op.v128Store(),
+  ], [
+    get(VX),
+    op.f64x2ExtractLane(0),
+    set(X),
+    get(VX),
+    op.f64x2ExtractLane(1),
+    set(X2),
+    get(P),
+    logistic(exp(X)),
+    op.f64Store(),
+    get(P),
+    logistic(exp(X2)),
+    op.f64Store(8),
+  ]),
+];
+
+/** [P], [P + 8] become their sigmoids, side by side when both are in range. */
+const sigmoidPair: Code = [
+  get(P),
+  op.f64Load(),
+  op.f64Neg,
+  set(X),
+  get(P),
+  op.f64Load(8),
+  op.f64Neg,
+  set(X2),
+  inRange(X),
+  inRange(X2),
+  op.i32And,
+  op.ifElse([
+    get(P),
+    logistic(tableExp(X, KF, R, PP, KI, T)),
+    op.f64Store(),
+    get(P),
+    logistic(tableExp(X2, KF2, R2, PP2, KI2, T2)),
+    op.f64Store(8),
+  ], [
+    get(P),
+    logistic(exp(X)),
+    op.f64Store(),
+    get(P),
+    logistic(exp(X2)),
+    op.f64Store(8),
+  ]),
 ];
 
 const prologue: Code = [
@@ -327,15 +471,27 @@ const accumulate = (factor: number, offset: number): Code => [
  * For each row j of the autoencoder's weights (PW on its first), `[P] += row[j] · [PW]` over
  * the hidden units P = PS … PE; two units at a time, then the odd one. Leaves PW past the rows.
  */
-const rowsIntoHidden = (rowFactor: (j: number) => Code): Code =>
+const rowsIntoHidden = (rowFactor: (j: number) => Code, simd: boolean): Code =>
   forRange(J, get(V0), get(V1), [
     rowFactor(J),
     set(UJ),
+    simd ? [get(UJ), op.f64x2Splat, set(VF)] : [],
     get(PS),
     set(P),
     whileLoop([get(P), op.i32(8), op.i32Add, get(PE), op.i32LtS], [
-      accumulate(UJ, 0),
-      accumulate(UJ, 8),
+      simd
+        ? [
+          get(P),
+          get(P),
+          op.v128LoadAt(),
+          get(VF),
+          get(PW),
+          op.v128LoadAt(),
+          op.f64x2Mul,
+          op.f64x2Add,
+          op.v128Store(),
+        ]
+        : [accumulate(UJ, 0), accumulate(UJ, 8)],
       advance(P, 16),
       advance(PW, 16),
     ]),
@@ -384,21 +540,44 @@ const rowSums = (second: boolean): Code => [
   get(SUM),
 ];
 
+/**
+ * Pushes the vector (Σ_l y[l]·W[j][l], Σ_l y[l]·W[j + 1][l]) over the hidden units P = PS … PE,
+ * each lane summed from 0 in l order as rowSums does, row j starting at PW, row j + 1 ROW bytes
+ * further.
+ */
+const rowSumsSimd: Code = [
+  op.v128Zero,
+  set(VSUM),
+  get(PW),
+  set(Q),
+  forRange(P, get(PS), get(PE), [
+    get(VSUM),
+    get(P),
+    op.v128Load64Splat(),
+    lanesAt(get(Q), [get(Q), get(ROW), op.i32Add]),
+    op.f64x2Mul,
+    op.f64x2Add,
+    set(VSUM),
+    advance(Q, 8),
+  ], 8),
+  get(VSUM),
+];
+
 // y = sigmoid(u W + hb); z = sigmoid(y Wᵀ + vb), as #reconstruct.
-const reconstruct: Code = [
+const reconstruct = (simd: boolean): Code => [
   forRange(L, op.i32(0), get(NH), store(Y, L, op.f64(0))),
   get(W),
   set(PW),
   forRange(A, op.i32(0), get(K), [
     bounds,
-    rowsIntoHidden((j) => load(U, j)),
+    rowsIntoHidden((j) => load(U, j), simd),
     forRange(L, get(H0), get(H1), store(Y, L, [load(Y, L), load(HB, L), op.f64Add])),
   ]),
   get(Y),
   set(PS),
   at(Y, NH),
   set(PE),
-  sigmoidAll(PS, PE),
+  sigmoidAll(PS, PE, simd),
   get(W),
   set(PW),
   forRange(A, op.i32(0), get(K), [
@@ -411,17 +590,19 @@ const reconstruct: Code = [
     get(V0),
     set(J),
     whileLoop([get(J), op.i32(1), op.i32Add, get(V1), op.i32LtS], [
-      at(Z, J),
-      rowSums(true),
-      load(VB, J),
-      op.f64Add,
-      op.f64Store(),
-      at(Z, J),
-      get(SUM2),
-      at(VB, J),
-      op.f64Load(8),
-      op.f64Add,
-      op.f64Store(8),
+      simd ? [at(Z, J), rowSumsSimd, at(VB, J), op.v128LoadAt(), op.f64x2Add, op.v128Store()] : [
+        at(Z, J),
+        rowSums(true),
+        load(VB, J),
+        op.f64Add,
+        op.f64Store(),
+        at(Z, J),
+        get(SUM2),
+        at(VB, J),
+        op.f64Load(8),
+        op.f64Add,
+        op.f64Store(8),
+      ],
       advance(PW, [get(ROW), get(ROW), op.i32Add]),
       advance(J, 2),
     ]),
@@ -441,7 +622,7 @@ const reconstruct: Code = [
   set(PS),
   at(Z, NV),
   set(PE),
-  sigmoidAll(PS, PE),
+  sigmoidAll(PS, PE, simd),
 ];
 
 // e = u − z and each autoencoder's sqrt(mean(e²)), as #measureError.
@@ -477,7 +658,8 @@ const measureError: Code = forRange(A, op.i32(0), get(K), [
 ]);
 
 // g = (e W) ⊙ y ⊙ (1 − y); W += lr (u gᵀ + e yᵀ); hb += lr g; vb += lr e, as #update.
-const update: Code = [
+const update = (simd: boolean): Code => [
+  simd ? [get(LR), op.f64x2Splat, set(VR)] : [],
   forRange(L, op.i32(0), get(NH), store(G, L, op.f64(0))),
   get(W),
   set(PW),
@@ -490,7 +672,7 @@ const update: Code = [
     set(PS),
     at(G, H1),
     set(PE),
-    rowsIntoHidden((j) => load(E, j)),
+    rowsIntoHidden((j) => load(E, j), simd),
     forRange(L, get(H0), get(H1), [
       load(Y, L),
       set(YL),
@@ -504,7 +686,39 @@ const update: Code = [
       set(UJ),
       load(E, J),
       set(EJ),
-      forRange(L, get(H0), get(H1), [
+      get(H0),
+      set(L),
+      simd
+        ? [
+          get(UJ),
+          op.f64x2Splat,
+          set(VF),
+          get(EJ),
+          op.f64x2Splat,
+          set(VG),
+          whileLoop([get(L), op.i32(1), op.i32Add, get(H1), op.i32LtS], [
+            get(PW),
+            get(PW),
+            op.v128LoadAt(),
+            get(VR),
+            get(VF),
+            at(G, L),
+            op.v128LoadAt(),
+            op.f64x2Mul,
+            get(VG),
+            at(Y, L),
+            op.v128LoadAt(),
+            op.f64x2Mul,
+            op.f64x2Add,
+            op.f64x2Mul,
+            op.f64x2Add,
+            op.v128Store(),
+            advance(PW, 16),
+            advance(L, 2),
+          ]),
+        ]
+        : [],
+      whileLoop([get(L), get(H1), op.i32LtS], [
         get(PW),
         get(PW),
         op.f64Load(),
@@ -520,6 +734,7 @@ const update: Code = [
         op.f64Add,
         op.f64Store(),
         advance(PW, 8),
+        advance(L, 1),
       ]),
     ]),
     forRange(
@@ -537,20 +752,23 @@ const update: Code = [
   ]),
 ];
 
-/** The kernel module's bytes: `train(header)` and `execute(header)`. */
-export function autoencoderKernelBytes(): Uint8Array<ArrayBuffer> {
+/**
+ * The kernel module's bytes: `train(header)` and `execute(header)`; with `simd`, the variant
+ * that does two of the same operations at a time in the lanes of WebAssembly SIMD vectors.
+ */
+export function autoencoderKernelBytes(simd = false): Uint8Array<ArrayBuffer> {
   return moduleBytes([
     {
       name: "train",
       params: 1,
       locals: LOCALS,
-      body: [prologue, normaliseLearning, reconstruct, measureError, update],
+      body: [prologue, normaliseLearning, reconstruct(simd), measureError, update(simd)],
     },
     {
       name: "execute",
       params: 1,
       locals: LOCALS,
-      body: [prologue, normaliseExecuting, reconstruct, measureError],
+      body: [prologue, normaliseExecuting, reconstruct(simd), measureError],
     },
   ]);
 }
@@ -565,24 +783,47 @@ export interface AutoencoderKernel {
   execute(header: number): void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+/**
+ * Which arithmetic runs a layer: `"ts"` the TypeScript loops of `autoencoder_layer.ts`, `"wasm"`
+ * this kernel, `"simd"` its SIMD variant. All three give the same bits.
+ */
+export type AutoencoderKernelKind = "ts" | "wasm" | "simd";
 
-/** The compiled kernel, once; `null` where the runtime has no WebAssembly. */
-function kernelModule(): WebAssembly.Module | null {
-  if (compiled === undefined) {
+const compiled = new Map<"wasm" | "simd", WebAssembly.Module | null>();
+
+/** The compiled kernel of this kind, once; `null` where the runtime cannot run it. */
+function kernelModule(kind: "wasm" | "simd"): WebAssembly.Module | null {
+  let module = compiled.get(kind);
+  if (module === undefined) {
     try {
       const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
-      compiled = wasm === undefined ? null : new wasm.Module(autoencoderKernelBytes());
+      module = wasm === undefined ? null : new wasm.Module(autoencoderKernelBytes(kind === "simd"));
     } catch {
-      compiled = null;
+      module = null;
     }
+    compiled.set(kind, module);
   }
-  return compiled;
+  return module;
 }
 
-/** Whether the WebAssembly kernel can run here. */
-export function autoencoderKernelAvailable(): boolean {
-  return kernelModule() !== null;
+/** Whether the kernel of this kind (default the scalar WebAssembly one) can run here. */
+export function autoencoderKernelAvailable(kind: "wasm" | "simd" = "wasm"): boolean {
+  return kernelModule(kind) !== null;
+}
+
+/**
+ * The fastest kernel this runtime has: SIMD where WebAssembly SIMD runs, else the scalar
+ * WebAssembly kernel, else the TypeScript loops.
+ */
+export function fastestKernel(): AutoencoderKernelKind {
+  return runnableKernel("simd");
+}
+
+/** `kind` if it can run here, else the next one down (SIMD, then WebAssembly, then the loops). */
+export function runnableKernel(kind: AutoencoderKernelKind): AutoencoderKernelKind {
+  if (kind === "simd" && !autoencoderKernelAvailable("simd")) kind = "wasm";
+  if (kind === "wasm" && !autoencoderKernelAvailable("wasm")) kind = "ts";
+  return kind;
 }
 
 /**
@@ -595,6 +836,8 @@ export class KernelHeap {
   readonly buffer: ArrayBuffer;
   /** The kernel over it, or `undefined` when the TypeScript loops are to run. */
   readonly kernel: AutoencoderKernel | undefined;
+  /** Which arithmetic runs here (the one asked for, or `"ts"` where that cannot run). */
+  readonly kind: AutoencoderKernelKind;
   /** Byte offset of the 2^(j/64) table. */
   readonly expTable: number;
   /** Byte offset of the 2^m table. */
@@ -602,16 +845,19 @@ export class KernelHeap {
   #next = 0;
 
   /**
-   * Room for `bytes` (allocated as the layers count them) besides the tables; on the
-   * WebAssembly kernel when `webAssembly` and the runtime has it.
+   * Room for `bytes` (allocated as the layers count them) besides the tables, for the kernel
+   * `kind` (`true` means `"wasm"`, `false` `"ts"`); the TypeScript loops where it cannot run.
    */
-  constructor(bytes: number, webAssembly: boolean) {
+  constructor(bytes: number, kind: AutoencoderKernelKind | boolean) {
     const total = 8 * (EXP_TABLE.length + POW2_TABLE.length) + align8(bytes) + 8;
-    const module = webAssembly ? kernelModule() : null;
+    const asked = runnableKernel(kind === true ? "wasm" : kind === false ? "ts" : kind);
+    const module = asked === "ts" ? null : kernelModule(asked);
     if (module === null) {
       this.buffer = new ArrayBuffer(total);
       this.kernel = undefined;
+      this.kind = "ts";
     } else {
+      this.kind = asked;
       const pages = Math.max(1, Math.ceil(total / 65536));
       const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
       this.buffer = memory.buffer as ArrayBuffer; // not shared: no `shared` flag

@@ -7,7 +7,12 @@
 
 import { KITNET_DEFAULTS } from "./kitnet_defaults.ts";
 import { AutoencoderLayer } from "./autoencoder_layer.ts";
-import { KernelHeap } from "./autoencoder_kernel.ts";
+import {
+  type AutoencoderKernelKind,
+  fastestKernel,
+  KernelHeap,
+  runnableKernel,
+} from "./autoencoder_kernel.ts";
 import { CorrelationMapper } from "./correlation_mapper.ts";
 import {
   KITNET_STATE,
@@ -34,14 +39,32 @@ export interface KitNETOptions {
   /** A given feature map (lists of feature indices), skipping the mapping phase. */
   featureMap?: readonly (readonly number[])[];
   /**
-   * Run the autoencoders on the WebAssembly kernel where the runtime has WebAssembly: about
-   * 1.7× as fast under Node and Deno, for a detector on a hot path (Kitsune on a capture). Off
-   * by default, because each such KitNET takes a WebAssembly memory of its own (64 KiB at
-   * least, and slow to create under Bun) once its feature map exists: many small detectors (one
-   * per device) are better off without. Both give the same bits.
+   * Which arithmetic runs the autoencoders; every choice gives the same bits. Default `"auto"`:
+   * the fastest this runtime has ({@linkcode fastestKernel}: WebAssembly SIMD, else scalar
+   * WebAssembly) for a model of {@linkcode KERNEL_MIN_FEATURES} features or more, else the
+   * TypeScript loops. Small models stay on the loops because a WebAssembly kernel takes a memory
+   * of its own (64 KiB at least, slow to create under Bun) and its speed-up is small on a few
+   * features: many small detectors (one per device of a gateway) are better off without. An
+   * explicit kind that the runtime cannot run falls back the same way (`kernel` says which ran).
    */
+  kernel?: KitNETKernelChoice;
+  /** Older spelling of `kernel`: `true` is `"wasm"`, `false` is `"ts"`. */
   webAssembly?: boolean;
 }
+
+/** What {@linkcode KitNETOptions.kernel} accepts. */
+export type KitNETKernelChoice = "auto" | AutoencoderKernelKind;
+
+/** The kernel names {@linkcode KitNETOptions.kernel} accepts, for flags and configs. */
+export const KITNET_KERNELS: readonly KitNETKernelChoice[] = ["auto", "simd", "wasm", "ts"];
+
+/**
+ * Features from which `kernel: "auto"` takes a WebAssembly kernel. Measured with
+ * `npm run bench -- kitnet --n N` (2026-12-06): at n = 3 the TypeScript loops are faster under
+ * Bun and Node (5.75 M vs 5.13 M and 4.21 M vs 3.89 M instances/s), at n = 8 the SIMD kernel is
+ * faster on all three runtimes (Node 2.48 M vs 3.85 M).
+ */
+export const KERNEL_MIN_FEATURES = 8;
 
 /** Where a {@linkcode KitNET} is in its life. */
 export type KitNETPhase = "mapping" | "training" | "executing";
@@ -86,7 +109,7 @@ export class KitNET {
   /** Hidden ratio of every autoencoder. */
   readonly hiddenRatio: number;
   #featureMapGiven: boolean;
-  #webAssembly: boolean;
+  #kernelChoice: KitNETKernelChoice;
   #trained = 0;
   #executed = 0;
   #mapper: CorrelationMapper | undefined;
@@ -119,13 +142,34 @@ export class KitNET {
     this.learningRate = lr;
     this.hiddenRatio = ratio;
     this.#featureMapGiven = options.featureMap !== undefined;
-    this.#webAssembly = options.webAssembly === true;
+    const choice = options.kernel ??
+      (options.webAssembly === undefined ? "auto" : options.webAssembly ? "wasm" : "ts");
+    if (!KITNET_KERNELS.includes(choice)) {
+      throw new RangeError(`kernel must be one of ${KITNET_KERNELS.join(", ")}, got ${choice}`);
+    }
+    this.#kernelChoice = choice;
     if (options.featureMap !== undefined) {
       this.#map = checkFeatureMap(options.featureMap, n);
       this.#build();
     } else {
       this.#mapper = new CorrelationMapper(n);
     }
+  }
+
+  /**
+   * The arithmetic the autoencoders run on (see {@linkcode KitNETOptions.kernel}); while the
+   * feature map is being learned, the one they will run on.
+   */
+  get kernel(): AutoencoderKernelKind {
+    return this.#ensemble === undefined ? this.#resolveKernel() : this.#heapKind!;
+  }
+
+  #heapKind: AutoencoderKernelKind | undefined;
+
+  #resolveKernel(): AutoencoderKernelKind {
+    const choice = this.#kernelChoice;
+    if (choice !== "auto") return runnableKernel(choice);
+    return this.n >= KERNEL_MIN_FEATURES ? fastestKernel() : "ts";
   }
 
   /** Whether the feature map was given rather than learned. */
@@ -231,7 +275,8 @@ export class KitNET {
       learningRate,
     };
     const bytes = AutoencoderLayer.bytes(ensemble) + AutoencoderLayer.bytes(output);
-    const heap = new KernelHeap(bytes, this.#webAssembly);
+    const heap = new KernelHeap(bytes, this.#resolveKernel());
+    this.#heapKind = heap.kind;
     this.#ensemble = new AutoencoderLayer({ ...ensemble, heap });
     this.#output = new AutoencoderLayer({ ...output, heap });
   }
@@ -261,9 +306,9 @@ export class KitNET {
    * parameter that is NaN or infinite, counters that contradict the phase, sizes the bytes
    * cannot hold), so a hostile file never yields a model that scores NaN.
    */
-  static fromBytes(bytes: Uint8Array): KitNET {
+  static fromBytes(bytes: Uint8Array, options: Pick<KitNETOptions, "kernel"> = {}): KitNET {
     try {
-      return KitNET.#fromState(readKitNETState(bytes));
+      return KitNET.#fromState(readKitNETState(bytes), options.kernel);
     } catch (error) {
       if (!(error instanceof RangeError) || error.message.startsWith(KITNET_STATE)) throw error;
       throw new RangeError(`${KITNET_STATE}: ${error.message}`);
@@ -272,8 +317,9 @@ export class KitNET {
 
   // The state was read and checked (kitnet_state.ts); the constructor checks the options and
   // the map, and builds the layers, whose parameters are then copied in.
-  static #fromState(state: KitNETState): KitNET {
+  static #fromState(state: KitNETState, kernel: KitNETKernelChoice | undefined): KitNET {
     const k = new KitNET({
+      kernel,
       n: state.n,
       maxAutoencoderSize: state.maxAutoencoderSize,
       fmGracePeriod: state.fmGracePeriod,

@@ -17,7 +17,7 @@ import type {
   StreamDetectors,
   StreamShape,
 } from "../detector.ts";
-import { KitNET, type KitNETOptions } from "./kitnet.ts";
+import { KitNET, KITNET_KERNELS, type KitNETOptions } from "./kitnet.ts";
 import { KITNET_DEFAULTS } from "./kitnet_defaults.ts";
 
 /** The model type's name in a configuration. */
@@ -156,6 +156,14 @@ export const kitnetType: DetectorType = {
       help: `hidden units per visible unit (${KITNET_DEFAULTS.hiddenRatio})`,
     },
     {
+      flag: "kernel",
+      key: "kernel",
+      kind: "choice",
+      choices: KITNET_KERNELS,
+      least: 0,
+      help: `arithmetic: ${KITNET_KERNELS.join(", ")} (auto: the fastest here, same bits)`,
+    },
+    {
       flag: "feature-map",
       key: "featureMap",
       kind: "json-file",
@@ -181,7 +189,7 @@ export const kitnetType: DetectorType = {
       create: () => new KitNETDetector(createKitNET(kitnet, inputs)),
       save: (detector) => detector.toBytes(),
       load(bytes) {
-        const detector = new KitNETDetector(KitNET.fromBytes(bytes));
+        const detector = new KitNETDetector(KitNET.fromBytes(bytes, { kernel: kitnet.kernel }));
         if (detector.inputs !== inputs) {
           throw new RangeError(
             `its model has ${detector.inputs} features, stream "${shape.stream}" now has ${inputs}`,

@@ -108,6 +108,37 @@ export const op = {
   f64x2Add: [0xfd, ...uleb(240)] as Code,
   f64x2Mul: [0xfd, ...uleb(242)] as Code,
   f64x2ExtractLane: (lane: number): Code => [0xfd, ...uleb(33), lane],
+  /** v128.store (align 2^3) of the vector on the stack to the address under it plus `offset`. */
+  v128Store: (offset = 0): Code => [0xfd, ...uleb(11), 0x03, ...uleb(offset)],
+  /** v128.load (align 2^3) from the address on the stack plus `offset`. */
+  v128LoadAt: (offset = 0): Code => [0xfd, 0x00, 0x03, ...uleb(offset)],
+  /** v128.load64_splat: both lanes the f64 at the address on the stack plus `offset`. */
+  v128Load64Splat: (offset = 0): Code => [0xfd, ...uleb(10), 0x03, ...uleb(offset)],
+  /** v128.load64_lane: lane `lane` of the vector on the stack from the address under it. */
+  v128Load64Lane: (lane: number, offset = 0): Code => [
+    0xfd,
+    ...uleb(87),
+    0x03,
+    ...uleb(offset),
+    lane,
+  ],
+  /** v128.const of two copies of exactly this double. */
+  f64x2: (value: number): Code => {
+    f64Bytes.setFloat64(0, value, true);
+    const lane = Array.from({ length: 8 }, (_, i) => f64Bytes.getUint8(i));
+    return [0xfd, 0x0c, ...lane, ...lane];
+  },
+  f64x2Splat: [0xfd, ...uleb(20)] as Code,
+  f64x2ReplaceLane: (lane: number): Code => [0xfd, ...uleb(34), lane],
+  f64x2Lt: [0xfd, ...uleb(73)] as Code,
+  f64x2Gt: [0xfd, ...uleb(74)] as Code,
+  v128And: [0xfd, ...uleb(78)] as Code,
+  i64x2AllTrue: [0xfd, ...uleb(195)] as Code,
+  f64x2Neg: [0xfd, ...uleb(237)] as Code,
+  f64x2Sub: [0xfd, ...uleb(241)] as Code,
+  f64x2Div: [0xfd, ...uleb(243)] as Code,
+  i32x4TruncSatF64x2SZero: [0xfd, ...uleb(252)] as Code,
+  i32x4ExtractLane: (lane: number): Code => [0xfd, ...uleb(27), lane],
   /** `if … end` on the i32 on the stack. */
   if: (then: Code): Code => [0x04, 0x40, then, 0x0b],
   /** `if … else … end` on the i32 on the stack. */

@@ -69,10 +69,9 @@ const OPTIONS = {
   ...THRESHOLD_OPTIONS,
 } as const;
 
-/** The detector's model section: the flags', with a type's fast kernel where it has one. */
+/** The detector's model section, from the flags (KitNET's kernel: the fastest, by default). */
 function modelOptions(values: Record<string, string | boolean | undefined>): ModelOptions {
-  // Kitsune runs one model on the hot path: KitNET's WebAssembly kernel (other types ignore it).
-  return { webAssembly: true, ...modelFromFlags(values) };
+  return modelFromFlags(values);
 }
 
 /** `--threads`: 1 or 2, and whether it was asked for (rather than chosen from the CPU count). */
