@@ -4,6 +4,7 @@ import { AutoencoderLayer } from "../core/kitnet/mod.ts";
 import {
   autoencoderKernelAvailable,
   type AutoencoderKernelKind,
+  CorrelationMapper,
   fastestKernel,
   KernelHeap,
 } from "../core/kitnet/mod.ts";
@@ -93,6 +94,24 @@ describe("KitNET's WebAssembly kernels (scalar and SIMD)", () => {
       }
       assert.deepEqual(stateOf(kernel), stateOf(loops), JSON.stringify(inputs));
       assert.deepEqual(stateOf(simd), stateOf(loops), `simd, ${JSON.stringify(inputs)}`);
+    }
+  });
+
+  test("the feature mapper's SIMD update gives the loops' statistics, bit for bit", () => {
+    const rng = new MersenneTwister(3);
+    for (const n of [1, 2, 7, 16, 115]) {
+      const loops = new CorrelationMapper(n), simd = new CorrelationMapper(n, true);
+      assert.equal(simd.webAssembly, true);
+      assert.equal(loops.webAssembly, false);
+      for (let step = 0; step < 200; step++) {
+        const x = Array.from({ length: n }, (_, i) => (rng.nextDouble() - 0.5) * 10 ** (i % 5));
+        loops.update(x);
+        simd.update(step % 2 === 0 ? x : Float64Array.from(x));
+      }
+      for (const key of ["sum", "residualSum", "residualSquares", "coResiduals"] as const) {
+        assert.deepEqual(bits(simd[key]), bits(loops[key]), `n ${n}, ${key}`);
+      }
+      assert.deepEqual(simd.cluster(10), loops.cluster(10));
     }
   });
 

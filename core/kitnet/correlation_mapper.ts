@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type CorrelationKernel, correlationKernel } from "./correlation_kernel.ts";
 import { singleLinkageClusters } from "./single_linkage.ts";
 
 /** Learns which features move together, one instance at a time. */
@@ -22,18 +23,38 @@ export class CorrelationMapper {
   /** Upper triangle (row-major, diagonal included) of Σ r rᵀ. */
   readonly coResiduals: Float64Array;
   #residual: Float64Array;
+  #kernel: CorrelationKernel | undefined;
 
-  constructor(n: number) {
+  /**
+   * Statistics of `n` features; with `webAssembly`, kept in a WebAssembly memory and updated by
+   * `correlation_kernel.ts` (same bits) where the runtime has WebAssembly SIMD.
+   */
+  constructor(n: number, webAssembly = false) {
     this.n = n;
-    this.sum = new Float64Array(n);
-    this.residualSum = new Float64Array(n);
-    this.residualSquares = new Float64Array(n);
-    this.coResiduals = new Float64Array((n * (n + 1)) / 2);
+    const kernel = webAssembly ? correlationKernel(n) : undefined;
+    this.#kernel = kernel;
+    this.sum = kernel?.sum ?? new Float64Array(n);
+    this.residualSum = kernel?.residualSum ?? new Float64Array(n);
+    this.residualSquares = kernel?.residualSquares ?? new Float64Array(n);
+    this.coResiduals = kernel?.coResiduals ?? new Float64Array((n * (n + 1)) / 2);
     this.#residual = new Float64Array(n);
+  }
+
+  /** Whether the update runs on the WebAssembly kernel. */
+  get webAssembly(): boolean {
+    return this.#kernel !== undefined;
   }
 
   /** Folds one instance into the statistics. */
   update(x: ArrayLike<number>): void {
+    const kernel = this.#kernel;
+    if (kernel !== undefined) {
+      const own = kernel.x;
+      if (x instanceof Float64Array && x.length === this.n) own.set(x);
+      else for (let i = 0; i < this.n; i++) own[i] = x[i];
+      kernel.update(++this.count);
+      return;
+    }
     const { n, sum, residualSum, residualSquares, coResiduals } = this;
     const r = this.#residual;
     const count = ++this.count;

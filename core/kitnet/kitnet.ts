@@ -152,7 +152,7 @@ export class KitNET {
       this.#map = checkFeatureMap(options.featureMap, n);
       this.#build();
     } else {
-      this.#mapper = new CorrelationMapper(n);
+      this.#mapper = new CorrelationMapper(n, this.#resolveKernel() === "simd");
     }
   }
 

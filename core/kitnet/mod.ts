@@ -1,6 +1,7 @@
 // The kitnet subsystem's public names: the only way into core/kitnet/ from outside it.
 export * from "./autoencoder_kernel.ts";
 export * from "./autoencoder_layer.ts";
+export * from "./correlation_kernel.ts";
 export * from "./correlation_mapper.ts";
 export * from "./kitnet.ts";
 export * from "./single_linkage.ts";
