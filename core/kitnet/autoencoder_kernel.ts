@@ -18,7 +18,17 @@
  */
 
 import { EXP_REDUCTION, EXP_TABLE, POW2 as POW2_TABLE, POW2_OFFSET } from "../math/mod.ts";
-import { type Code, F64, forRange, I32, moduleBytes, op, V128, whileLoop } from "../math/mod.ts";
+import {
+  type Code,
+  elementAddress,
+  F64,
+  forRange,
+  I32,
+  moduleBytes,
+  op,
+  V128,
+  whileLoop,
+} from "../math/mod.ts";
 
 /** A layer's header: i32 slots (a count, then byte offsets of its arrays), then an f64. */
 export const HEADER = {
@@ -87,13 +97,7 @@ const LOCALS = [
 const { get, set, tee } = op;
 
 /** Pushes the byte address of f64 element `index` (a local) of the array at local `base`. */
-const at = (base: number, index: number): Code => [
-  get(base),
-  get(index),
-  op.i32(3),
-  op.i32Shl,
-  op.i32Add,
-];
+const at = (base: number, index: number): Code => elementAddress(base, index);
 const load = (base: number, index: number): Code => [at(base, index), op.f64Load()];
 const store = (base: number, index: number, value: Code): Code => [
   at(base, index),
@@ -102,11 +106,7 @@ const store = (base: number, index: number, value: Code): Code => [
 ];
 /** Pushes i32 element `index` + `plus` (`index` a local) of the array at local `base`. */
 const loadI32 = (base: number, index: number, plus = 0): Code => [
-  get(base),
-  get(index),
-  op.i32(2),
-  op.i32Shl,
-  op.i32Add,
+  elementAddress(base, index, 2),
   op.i32Load(4 * plus),
 ];
 const advance = (local: number, by: number | Code): Code => [
@@ -131,49 +131,42 @@ const inRange = (x: number): Code => [
   op.i32And,
 ];
 
+/** The arithmetic of one f64, or of both lanes of an f64x2: the exp's reduction needs no more. */
+interface LaneOps {
+  constant: (value: number) => Code;
+  mul: Code;
+  add: Code;
+  sub: Code;
+}
+const SCALAR: LaneOps = { constant: op.f64, mul: op.f64Mul, add: op.f64Add, sub: op.f64Sub };
+const PAIR: LaneOps = {
+  constant: op.f64x2,
+  mul: op.f64x2Mul,
+  add: op.f64x2Add,
+  sub: op.f64x2Sub,
+};
+
+/**
+ * sigmoid.ts's `exp` up to the table lookup, in the locals `kf`, `r` and `p` from local `x`
+ * (scalars or, with PAIR, f64x2 vectors: each lane then gets the scalar operations).
+ */
+const expReduction = (x: number, kf: number, r: number, p: number, lanes: LaneOps): Code => {
+  const { constant, mul, add, sub } = lanes;
+  return [
+    // kf = (x·(64/ln2) + ROUND) − ROUND
+    [get(x), constant(INV_LN2_64), mul, constant(ROUND), add, constant(ROUND), sub, set(kf)],
+    // r = (x − kf·HI) − kf·LO
+    [get(x), get(kf), constant(LN2_64_HI), mul, sub, get(kf), constant(LN2_64_LO), mul, sub],
+    set(r),
+    // p = r·(1 + r·(1/2 + r·(1/6 + r·(1/24 + r·(1/120)))))
+    [get(r), constant(1 / 120), mul, constant(1 / 24), add, get(r), mul, constant(1 / 6), add],
+    [get(r), mul, constant(0.5), add, get(r), mul, constant(1), add, get(r), mul, set(p)],
+  ];
+};
+
 /** Pushes e^x for local `x` in range, exactly as sigmoid.ts's `exp`; the other locals are scratch. */
 const tableExp = (x: number, kf: number, r: number, p: number, k: number, t: number): Code => [
-  // kf = (x·(64/ln2) + ROUND) − ROUND
-  get(x),
-  op.f64(INV_LN2_64),
-  op.f64Mul,
-  op.f64(ROUND),
-  op.f64Add,
-  op.f64(ROUND),
-  op.f64Sub,
-  set(kf),
-  // r = (x − kf·HI) − kf·LO
-  get(x),
-  get(kf),
-  op.f64(LN2_64_HI),
-  op.f64Mul,
-  op.f64Sub,
-  get(kf),
-  op.f64(LN2_64_LO),
-  op.f64Mul,
-  op.f64Sub,
-  set(r),
-  // p = r·(1 + r·(1/2 + r·(1/6 + r·(1/24 + r·(1/120)))))
-  get(r),
-  op.f64(1 / 120),
-  op.f64Mul,
-  op.f64(1 / 24),
-  op.f64Add,
-  get(r),
-  op.f64Mul,
-  op.f64(1 / 6),
-  op.f64Add,
-  get(r),
-  op.f64Mul,
-  op.f64(0.5),
-  op.f64Add,
-  get(r),
-  op.f64Mul,
-  op.f64(1),
-  op.f64Add,
-  get(r),
-  op.f64Mul,
-  set(p),
+  expReduction(x, kf, r, p, SCALAR),
   // k = kf | 0; t = TABLE[k & 63]; (t + t·p) · POW2[POW2_OFFSET + (k >> 6)]
   get(kf),
   op.i32TruncF64S,
@@ -245,44 +238,7 @@ const lanesAt = (first: Code, second: Code): Code => [
  * operations, two at a time.
  */
 const pairTableExp: Code = [
-  get(VX),
-  op.f64x2(INV_LN2_64),
-  op.f64x2Mul,
-  op.f64x2(ROUND),
-  op.f64x2Add,
-  op.f64x2(ROUND),
-  op.f64x2Sub,
-  set(VKF),
-  get(VX),
-  get(VKF),
-  op.f64x2(LN2_64_HI),
-  op.f64x2Mul,
-  op.f64x2Sub,
-  get(VKF),
-  op.f64x2(LN2_64_LO),
-  op.f64x2Mul,
-  op.f64x2Sub,
-  set(VR),
-  get(VR),
-  op.f64x2(1 / 120),
-  op.f64x2Mul,
-  op.f64x2(1 / 24),
-  op.f64x2Add,
-  get(VR),
-  op.f64x2Mul,
-  op.f64x2(1 / 6),
-  op.f64x2Add,
-  get(VR),
-  op.f64x2Mul,
-  op.f64x2(0.5),
-  op.f64x2Add,
-  get(VR),
-  op.f64x2Mul,
-  op.f64x2(1),
-  op.f64x2Add,
-  get(VR),
-  op.f64x2Mul,
-  set(VP),
+  expReduction(VX, VKF, VR, VP, PAIR),
   // the integer parts (exact: |kf| < 2^17), then the table's and the powers' lanes
   get(VKF),
   op.i32x4TruncSatF64x2SZero,

@@ -8,7 +8,17 @@
  * @module
  */
 
-import { type Code, F64, forRange, I32, moduleBytes, op, V128, whileLoop } from "../math/mod.ts";
+import {
+  type Code,
+  elementAddress,
+  F64,
+  forRange,
+  I32,
+  moduleBytes,
+  op,
+  V128,
+  whileLoop,
+} from "../math/mod.ts";
 
 // Parameters: byte offsets of x, sum, residualSum, residualSquares, residual, the triangle; n.
 // The instance count, an f64, is at byte 0 of the memory.
@@ -18,13 +28,7 @@ const C = 11, XI = 12, SI = 13, RI = 14; // f64 scratch
 const VRI = 15; // v128
 
 const { get, set } = op;
-const at = (base: number, index: number): Code => [
-  get(base),
-  get(index),
-  op.i32(3),
-  op.i32Shl,
-  op.i32Add,
-];
+const at = (base: number, index: number): Code => elementAddress(base, index);
 const addInto = (base: number, value: Code): Code => [
   at(base, I),
   at(base, I),

@@ -159,6 +159,14 @@ export function forRange(i: number, from: Code, to: Code, body: Code, step = 1):
   ];
 }
 
+/**
+ * Pushes the byte address of element `index` of the array at byte offset `base` (both i32
+ * locals), elements of `1 << shift` bytes: 3 for f64, 2 for i32.
+ */
+export function elementAddress(base: number, index: number, shift = 3): Code {
+  return [op.get(base), op.get(index), op.i32(shift), op.i32Shl, op.i32Add];
+}
+
 /** `while (condition) body`; `condition` pushes an i32. The body may not branch out. */
 export function whileLoop(condition: Code, body: Code): Code {
   return [
