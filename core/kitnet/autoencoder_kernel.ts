@@ -281,6 +281,16 @@ const sigmoidAll = (from: number, to: number, simd: boolean): Code => [
   op.if([get(P), get(P), op.f64Load(), op.f64Neg, set(X), logistic(exp(X)), op.f64Store()]),
 ];
 
+/** [P] and [P + 8], negated in X and X2, become their sigmoids one by one (any argument). */
+const sigmoidEach: Code = [
+  get(P),
+  logistic(exp(X)),
+  op.f64Store(),
+  get(P),
+  logistic(exp(X2)),
+  op.f64Store(8),
+];
+
 /** [P], [P + 8] become their sigmoids, in the lanes of one vector when both are in range. */
 const sigmoidPairSimd: Code = [
   get(P),
@@ -310,12 +320,7 @@ const sigmoidPairSimd: Code = [
     get(VX),
     op.f64x2ExtractLane(1),
     set(X2),
-    get(P),
-    logistic(exp(X)),
-    op.f64Store(),
-    get(P),
-    logistic(exp(X2)),
-    op.f64Store(8),
+    sigmoidEach,
   ]),
 ];
 
@@ -339,14 +344,7 @@ const sigmoidPair: Code = [
     get(P),
     logistic(tableExp(X2, KF2, R2, PP2, KI2, T2)),
     op.f64Store(8),
-  ], [
-    get(P),
-    logistic(exp(X)),
-    op.f64Store(),
-    get(P),
-    logistic(exp(X2)),
-    op.f64Store(8),
-  ]),
+  ], sigmoidEach),
 ];
 
 const prologue: Code = [
