@@ -128,6 +128,7 @@ export {
   type DeepAeModelConfig,
   type FeaturesConfig,
   type HSTModelConfig,
+  type IncidentsConfig,
   type KitNETModelConfig,
   type LimitsConfig,
   type ModelConfig,
@@ -141,6 +142,7 @@ export {
 } from "./core/gateway/mod.ts";
 export {
   type AlertEvent,
+  type DeviceState,
   type DeviceSummary,
   type GatewayCounters,
   GatewayEngine,
@@ -160,6 +162,16 @@ export { PayloadDecoder, REJECT_REASONS, type RejectReason } from "./core/gatewa
 export { DropOldestQueue } from "./core/gateway/mod.ts";
 export { LruTable } from "./core/gateway/mod.ts";
 export { ScoreHistory, type ScorePoint } from "./core/gateway/mod.ts";
+export {
+  type Incident,
+  type IncidentChange,
+  type IncidentCounts,
+  type IncidentFeature,
+  IncidentLog,
+  type IncidentLogOptions,
+  type IncidentQuery,
+  TOP_FEATURES,
+} from "./core/incidents/mod.ts";
 export {
   DeepAutoencoder,
   type DeepAutoencoderOptions,

@@ -323,14 +323,18 @@ describe("gateway configuration", () => {
     const { streams, limits, snapshots } = smallConfig();
     const pipeline = validatePipelineConfig({ streams, limits });
     const whole = validateGatewayConfig(smallConfig());
-    assert.deepEqual(pipeline, { streams: whole.streams, limits: whole.limits });
+    const { incidents } = whole;
+    assert.deepEqual(pipeline, { streams: whole.streams, limits: whole.limits, incidents });
     assert.equal(pipeline.limits.maxPayloadBytes, PIPELINE_DEFAULTS.maxPayloadBytes);
     try {
       validatePipelineConfig({ streams, limits, snapshots });
       assert.fail("the snapshots section was accepted");
     } catch (error) {
       assert.ok(error instanceof ConfigError);
-      assert.match(error.problems[0], /^snapshots: unknown key \(allowed here: streams, limits\)/);
+      assert.match(
+        error.problems[0],
+        /^snapshots: unknown key \(allowed here: streams, limits, incidents\)/,
+      );
     }
   });
 });

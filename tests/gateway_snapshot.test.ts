@@ -100,13 +100,14 @@ describe("gateway snapshots", () => {
   test("a score history that is not scores skips its device, saying why", () => {
     const { engine } = recordingEngine();
     feed(engine, [new SensorSignal(15)], 30, 0);
-    const { payload } = unseal(engine.toBytes(5), "GWAY", [4]);
+    const { payload } = unseal(engine.toBytes(5), "GWAY", [5]);
     const points = engine.device("a")!.history.length;
     const hostile = payload.slice();
-    // The newest point's score (its time is 8 bytes before it; the block ends with the point).
-    new DataView(hostile.buffer).setFloat64(hostile.length - 17, NaN, true);
+    // The newest point's score: its time is 8 bytes before it, the device's block ends with the
+    // point, and the empty incident log after it takes 28 bytes (2 f64 and 3 u32 counts).
+    new DataView(hostile.buffer).setFloat64(hostile.length - 28 - 17, NaN, true);
     assert.ok(points > 0);
-    const report = recordingEngine().engine.restore(seal("GWAY", 4, hostile));
+    const report = recordingEngine().engine.restore(seal("GWAY", 5, hostile));
     assert.equal(report.devices, 0);
     assert.match(report.skipped[0], /device "a": score history point \d+: time \d+, score NaN/);
   });

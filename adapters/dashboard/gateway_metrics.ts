@@ -58,6 +58,18 @@ export function gatewayMetrics(
   m.single("foxtail_anomalies_total", "counter", "Anomalies flagged.", c.anomalies);
   m.single("foxtail_devices", "gauge", "Devices held.", status.devices);
   m.single(
+    "foxtail_incidents_open",
+    "gauge",
+    "Incidents open now (devices alerting).",
+    status.incidents.open,
+  );
+  m.single(
+    "foxtail_incidents_total",
+    "counter",
+    "Incidents opened (a device's consecutive alerts are one).",
+    status.incidents.opened,
+  );
+  m.single(
     "foxtail_queued_messages",
     "gauge",
     "Messages waiting in the ingest queue.",

@@ -92,6 +92,7 @@ const MQTT_KEYS = [
   "clientId",
   "ca",
   "topicPrefix",
+  "homeAssistantDiscovery",
   "protocolVersion",
   "keepaliveSeconds",
   "reconnectMinMs",
@@ -109,10 +110,18 @@ function readMqtt(value: unknown, problems: ConfigProblems): MqttConfig {
     );
   }
   const topicPrefix = read.string("topicPrefix", d.topicPrefix)!;
-  if (topicFilterProblem(topicPrefix) !== undefined || /[+#]/.test(topicPrefix)) {
+  if (topicLevelsProblem(topicPrefix)) {
     problems.add(
       "mqtt.topicPrefix",
       `expected topic levels without wildcards, got ${describeValue(topicPrefix)}`,
+    );
+  }
+  const homeAssistantDiscovery = read.optionalString("homeAssistantDiscovery");
+  if (homeAssistantDiscovery !== undefined && topicLevelsProblem(homeAssistantDiscovery)) {
+    problems.add(
+      "mqtt.homeAssistantDiscovery",
+      `expected topic levels without wildcards (Home Assistant's default is "homeassistant"), ` +
+        `got ${describeValue(homeAssistantDiscovery)}`,
     );
   }
   const reconnectMinMs = read.integer("reconnectMinMs", d.reconnectMinMs, 10);
@@ -132,11 +141,17 @@ function readMqtt(value: unknown, problems: ConfigProblems): MqttConfig {
     clientId: read.optionalString("clientId"),
     ca: read.optionalString("ca"),
     topicPrefix,
+    homeAssistantDiscovery,
     protocolVersion: read.choice("protocolVersion", [4, 5] as const, d.protocolVersion),
     keepaliveSeconds: read.integer("keepaliveSeconds", d.keepaliveSeconds, 0, 65535),
     reconnectMinMs,
     reconnectMaxMs,
   };
+}
+
+/** Whether `topic` is not a valid topic of plain levels (no wildcards). */
+function topicLevelsProblem(topic: string): boolean {
+  return topicFilterProblem(topic) !== undefined || /[+#]/.test(topic);
 }
 
 function readDashboard(value: unknown, problems: ConfigProblems): DashboardConfig {

@@ -8,25 +8,37 @@
 import type { GatewayConfig } from "./gateway_config.ts";
 import {
   type AlertEvent,
+  type DeviceState,
   type DeviceSummary,
   type GatewayCounters,
   GatewayEngine,
 } from "../../core/gateway/mod.ts";
+import type {
+  Incident,
+  IncidentChange,
+  IncidentCounts,
+  IncidentQuery,
+} from "../../core/incidents/mod.ts";
 import { LatencyBuckets, type LatencySummary } from "../../core/gateway/mod.ts";
 import type { ScorePoint, VerdictRecord } from "../../core/gateway/mod.ts";
 import { verdictJson, verdictRecord } from "../../core/gateway/mod.ts";
 import { VERSION } from "../../core/version.ts";
 import { readModelFiles } from "../files/mod.ts";
-import { MqttLink, type MqttLinkStats } from "../mqtt/mod.ts";
+import { discoveryMessages, MqttLink, type MqttLinkStats } from "../mqtt/mod.ts";
 import { SnapshotStore } from "../files/mod.ts";
 
 /** Messages processed per turn of the event loop, so MQTT I/O keeps flowing under load. */
 const DRAIN_BATCH = 512;
 
+/** How often incidents of devices that went silent are closed. */
+const SWEEP_MS = 1000;
+
 /** Something that happened, as the dashboard's event stream carries it. */
 export type GatewayEvent =
   | ({ type: "score"; device: string } & VerdictRecord)
   | { type: "alert"; alert: AlertEvent }
+  | { type: "incident"; change: IncidentChange }
+  | { type: "state"; device: string; state: DeviceState }
   | { type: "snapshot"; path: string; at: number };
 
 /** The gateway's state at a glance. */
@@ -41,6 +53,8 @@ export interface GatewayStatus {
   counters: GatewayCounters;
   /** Devices held. */
   devices: number;
+  /** Incidents open, opened, and overwritten in the full ring. */
+  incidents: IncidentCounts;
   /** Messages waiting in the queue. */
   queued: number;
   /** When the last snapshot was written (or restored), or null. */
@@ -66,6 +80,15 @@ export interface GatewayView {
   deviceScores(id: string, limit?: number): ScorePoint[] | undefined;
   /** Recent alerts, newest first. */
   recentAlerts(): AlertEvent[];
+  /** Incidents, open ones first, newest first. */
+  incidents(query?: IncidentQuery): Incident[];
+  /** Acknowledges an incident; returns it, or undefined for an id not kept. */
+  acknowledgeIncident(id: number): Incident | undefined;
+  /**
+   * Mutes a device for `minutes` from now, or with null ends its mute; returns until when it
+   * is muted (null: not), or undefined for a device not held.
+   */
+  muteDevice(id: string, minutes: number | null): { mutedUntil: number | null } | undefined;
   /** Calls `listener` on every event until the returned function is called. */
   subscribe(listener: (event: GatewayEvent) => void): () => void;
   /** Writes a snapshot now; returns its path. */
@@ -106,6 +129,7 @@ export class GatewayRunner implements GatewayView {
   #drainScheduled = false;
   #drainTimer: ReturnType<typeof setImmediate> | undefined;
   #snapshotTimer: ReturnType<typeof setInterval> | undefined;
+  #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #running = false;
   readonly #drainSoon = (): void => this.#drain();
   readonly #resumeDrain = (): void => {
@@ -133,6 +157,17 @@ export class GatewayRunner implements GatewayView {
         );
         this.#emit({ type: "alert", alert });
       },
+      incident: (change) => {
+        if (!change.muted) {
+          const { incident } = change;
+          this.link.publishAlert(
+            `${this.#scoreTopicPrefix}${incident.device}/incident`,
+            JSON.stringify({ change: change.change, ...incident }),
+          );
+        }
+        this.#emit({ type: "incident", change });
+      },
+      state: (device, state, previous) => this.#publishState(device, state, previous),
     }, readModelFiles(config));
     this.link = new MqttLink(config.mqtt, config.streams, {
       message: (topic, payload) => {
@@ -178,6 +213,23 @@ export class GatewayRunner implements GatewayView {
     if (seconds > 0) {
       this.#snapshotTimer = setInterval(() => this.#snapshotQuietly(), seconds * 1000);
     }
+    this.#sweepTimer = setInterval(() => this.engine.sweep(this.#now()), SWEEP_MS);
+  }
+
+  /**
+   * Publishes a device's state, retained, so a subscriber that connects later knows which
+   * devices are alerting; announces a device new to this run to Home Assistant when asked to.
+   */
+  #publishState(device: string, state: DeviceState, previous: DeviceState | undefined): void {
+    const { homeAssistantDiscovery, topicPrefix } = this.config.mqtt;
+    if (previous === undefined && homeAssistantDiscovery !== undefined) {
+      const stream = this.engine.device(device)?.stream ?? "";
+      const messages = discoveryMessages(homeAssistantDiscovery, topicPrefix, device, stream);
+      for (const { topic, body } of messages) this.link.publishAlert(topic, body, true);
+    }
+    const body = JSON.stringify({ state, ts: this.#now() });
+    this.link.publishAlert(`${this.#scoreTopicPrefix}${device}/state`, body, true);
+    this.#emit({ type: "state", device, state });
   }
 
   /** Stops timers, scores what is queued, writes a final snapshot, publishes `offline`. */
@@ -185,6 +237,7 @@ export class GatewayRunner implements GatewayView {
     if (!this.#running) return;
     this.#running = false;
     clearInterval(this.#snapshotTimer);
+    clearInterval(this.#sweepTimer);
     if (this.#drainTimer !== undefined) clearImmediate(this.#drainTimer);
     this.#drainScheduled = false;
     this.engine.drain();
@@ -241,6 +294,7 @@ export class GatewayRunner implements GatewayView {
       mqtt: this.link.stats(),
       counters: this.engine.counters(),
       devices: this.engine.deviceCount,
+      incidents: this.engine.incidentCounts(),
       queued: this.engine.queued,
       lastSnapshotAt: this.#lastSnapshotAt,
       snapshotFailures: this.#snapshotFailures,
@@ -251,7 +305,7 @@ export class GatewayRunner implements GatewayView {
 
   /** Every device, most recently seen first. */
   devices(): DeviceSummary[] {
-    return this.engine.devices();
+    return this.engine.devices(this.#now());
   }
 
   /** A device's recent scores, oldest first. */
@@ -262,6 +316,22 @@ export class GatewayRunner implements GatewayView {
   /** Recent alerts, newest first. */
   recentAlerts(): AlertEvent[] {
     return this.engine.recentAlerts();
+  }
+
+  /** Incidents, open ones first, newest first. */
+  incidents(query?: IncidentQuery): Incident[] {
+    return this.engine.incidents(query);
+  }
+
+  /** Acknowledges an incident now. */
+  acknowledgeIncident(id: number): Incident | undefined {
+    return this.engine.acknowledgeIncident(id, this.#now());
+  }
+
+  /** Mutes a device for `minutes` from now, or ends its mute. */
+  muteDevice(id: string, minutes: number | null): { mutedUntil: number | null } | undefined {
+    const until = minutes === null ? null : this.#now() + minutes * 60_000;
+    return this.engine.muteDevice(id, until) ? { mutedUntil: until } : undefined;
   }
 
   /** Calls `listener` on every event until the returned function is called. */
@@ -293,7 +363,7 @@ export class GatewayRunner implements GatewayView {
 
   /** Forgets a device so it relearns. */
   resetDevice(id: string): boolean {
-    return this.engine.resetDevice(id);
+    return this.engine.resetDevice(id, this.#now());
   }
 
   /** Sets or clears a device's manual threshold. */

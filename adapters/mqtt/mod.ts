@@ -2,3 +2,4 @@
 export * from "./mqtt_link.ts";
 export * from "./publish_packets.ts";
 export * from "./mqtt_config.ts";
+export * from "./home_assistant.ts";

@@ -19,6 +19,11 @@ export interface MqttConfig {
   ca?: string;
   /** First level of every topic the gateway publishes. */
   topicPrefix: string;
+  /**
+   * Home Assistant's discovery prefix (usually `homeassistant`): when set, each device is
+   * announced there as an anomaly binary sensor and a score sensor.
+   */
+  homeAssistantDiscovery?: string;
   /** 4 (MQTT 3.1.1) or 5. */
   protocolVersion: 4 | 5;
   /** Keep-alive interval. */

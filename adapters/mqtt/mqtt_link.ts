@@ -15,6 +15,8 @@ import type { MqttConfig } from "./mqtt_config.ts";
 import { PublishPacketBatch } from "./publish_packets.ts";
 
 const QOS0 = { qos: 0 } as const;
+const QOS1 = { qos: 1 } as const;
+const QOS1_RETAINED = { qos: 1, retain: true } as const;
 
 /** Alerts held while disconnected; beyond it the oldest is dropped (and counted). */
 export const PENDING_ALERTS = 256;
@@ -63,7 +65,7 @@ export class MqttLink {
   readonly #events: MqttLinkEvents;
   readonly #statusTopic: string;
   #client: mqtt.MqttClient | undefined;
-  #pending: [string, string][] = [];
+  #pending: [topic: string, body: string, retain: boolean][] = [];
   /** Scores waiting for the end of this turn; undefined over WebSocket (MQTT.js publishes). */
   readonly #batch: PublishPacketBatch | undefined;
   #flushScheduled = false;
@@ -167,7 +169,9 @@ export class MqttLink {
     }
     const pending = this.#pending;
     this.#pending = [];
-    for (const [topic, body] of pending) client.publish(topic, body, { qos: 1 });
+    for (const [topic, body, retain] of pending) {
+      client.publish(topic, body, retain ? QOS1_RETAINED : QOS1);
+    }
   }
 
   /** Bytes waiting in the connection's send buffer (0 while disconnected). */
@@ -255,19 +259,23 @@ export class MqttLink {
     stream.write(batch.take());
   }
 
-  /** Publishes an alert (QoS 1); held (up to {@linkcode PENDING_ALERTS}) while disconnected. */
-  publishAlert(topic: string, body: string): void {
+  /**
+   * Publishes an alert, an incident or a state (QoS 1; `retain` for a state a later subscriber
+   * must find); held (up to {@linkcode PENDING_ALERTS}, counted in `alertsDropped` beyond it)
+   * while disconnected.
+   */
+  publishAlert(topic: string, body: string, retain = false): void {
     this.#flush(); // the scores before it go first
     const client = this.#client;
     if (client !== undefined && this.#stats.connected) {
-      client.publish(topic, body, { qos: 1 });
+      client.publish(topic, body, retain ? QOS1_RETAINED : QOS1);
       return;
     }
     if (this.#pending.length === PENDING_ALERTS) {
       this.#pending.shift();
       this.#stats.alertsDropped++;
     }
-    this.#pending.push([topic, body]);
+    this.#pending.push([topic, body, retain]);
   }
 
   /** Publishes the retained `offline` status (when connected) and closes the connection. */

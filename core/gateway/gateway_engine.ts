@@ -25,17 +25,30 @@ import { LruTable } from "./lru_table.ts";
 import { PayloadDecoder, REJECT_REASONS, type RejectReason } from "./payload_decoder.ts";
 import { seal, unseal } from "../codec/mod.ts";
 import type { ScorePoint } from "./score_history.ts";
+import {
+  type Incident,
+  type IncidentChange,
+  type IncidentCounts,
+  IncidentLog,
+  type IncidentQuery,
+} from "../incidents/mod.ts";
 
 /** Alerts kept for the dashboard. */
 export const RECENT_ALERTS = 100;
 
 const SNAPSHOT_KIND = "GWAY";
 /**
- * 4 writes each device's model by its type's name and state bytes (any detector); 3 added each
- * device's recent scores; 2 damped windows and shared models. 1 (KitNET on raw values), 2 and 3
- * are still read.
+ * 5 adds the incidents and mutes; 4 writes each device's model by its type's name and state
+ * bytes (any detector); 3 added each device's recent scores; 2 damped windows and shared models.
+ * 1 (KitNET on raw values) to 4 are still read.
  */
-const SNAPSHOT_VERSION = 4;
+const SNAPSHOT_VERSION = 5;
+
+/**
+ * A device's state in words: learning (its model's grace periods), calibrating (scoring, its
+ * threshold not yet set), normal, or alerting (an incident is open).
+ */
+export type DeviceState = "learning" | "calibrating" | "normal" | "alerting";
 
 /** An anomaly, as published and kept among the recent alerts. */
 export interface AlertEvent {
@@ -60,8 +73,15 @@ export interface GatewayOutput {
    * don't keep it.
    */
   score(device: string, verdict: Readonly<Verdict>, ts: number): void;
-  /** Every anomaly, after its score. */
+  /** Every anomaly, after its score, unless its device is muted. */
   alert(alert: AlertEvent): void;
+  /** Every incident that opens or closes (a muted device's too, marked so). */
+  incident?(change: IncidentChange): void;
+  /**
+   * A device's state when it changes; `previous` is undefined on its first message since the
+   * gateway started (or since it was forgotten).
+   */
+  state?(device: string, state: DeviceState, previous: DeviceState | undefined): void;
 }
 
 /** The gateway's counters. */
@@ -88,6 +108,12 @@ export interface DeviceSummary {
   stream: string;
   /** Its detector's phase. */
   phase: DevicePhase;
+  /** Its state in words. */
+  state: DeviceState;
+  /** Its open incident's id, or null. */
+  incident: number | null;
+  /** Until when it is muted (milliseconds since the epoch), or null. */
+  mutedUntil: number | null;
   /** Share of learning and calibration done, in [0, 1]. */
   progress: number;
   /** The last score. */
@@ -156,6 +182,9 @@ export class GatewayEngine {
   #anomalies = 0;
   readonly #alerts: (AlertEvent | undefined)[] = new Array(RECENT_ALERTS).fill(undefined);
   #alertCount = 0;
+  #incidents: IncidentLog;
+  /** Each held device's state as last reported through `output.state`. */
+  readonly #reported = new Map<string, DeviceState>();
   readonly #take = (topic: string, payload: Uint8Array, receivedAt: number): void => {
     this.#process(topic, payload, receivedAt);
   };
@@ -184,6 +213,7 @@ export class GatewayEngine {
     problems.throwIfAny();
     this.#queue = new DropOldestQueue(limits.queueCapacity);
     this.#devices = new LruTable(limits.maxDevices);
+    this.#incidents = newIncidentLog(config);
   }
 
   /** Messages waiting in the queue. */
@@ -236,7 +266,8 @@ export class GatewayEngine {
     let detector = this.#devices.touch(id);
     if (detector === undefined) {
       detector = new DeviceDetector(id, stream.config.name, stream.settings);
-      this.#devices.insert(id, detector);
+      const evicted = this.#devices.insert(id, detector);
+      if (evicted !== undefined) this.#forget(evicted.id, receivedAt);
     } else if (detector.stream !== stream.config.name) {
       return this.#reject(
         "stream-conflict",
@@ -247,6 +278,7 @@ export class GatewayEngine {
     const verdict = detector.score(values, receivedAt, seconds);
     this.#accepted++;
     this.output?.score(id, verdict, receivedAt);
+    let alerting = false;
     if (verdict.anomaly) {
       this.#anomalies++;
       const alert: AlertEvent = {
@@ -259,9 +291,81 @@ export class GatewayEngine {
       };
       this.#alerts[this.#alertCount % RECENT_ALERTS] = alert;
       this.#alertCount++;
-      this.output?.alert(alert);
+      const { score, threshold, attribution } = alert;
+      const change = this.#incidents.alert(
+        id,
+        alert.stream,
+        receivedAt,
+        score,
+        threshold,
+        attribution.features,
+      );
+      if (this.#incidents.mutedUntil(id, receivedAt) === null) this.output?.alert(alert);
+      if (change !== undefined) this.output?.incident?.(change);
+      alerting = true;
+    } else if (this.#incidents.openCount > 0) {
+      const change = this.#incidents.calm(id, receivedAt);
+      if (change !== undefined) this.output?.incident?.(change);
+      alerting = this.#incidents.openId(id) !== 0;
     }
+    this.#report(detector, alerting);
     return undefined;
+  }
+
+  /** Tells `output.state` of a change of the device's state. */
+  #report(detector: DeviceDetector, alerting: boolean): void {
+    const state = alerting ? "alerting" : stateOfPhase(detector.phase);
+    const previous = this.#reported.get(detector.id);
+    if (previous === state) return;
+    this.#reported.set(detector.id, state);
+    this.output?.state?.(detector.id, state, previous);
+  }
+
+  /** A device left the table: its incident closes, its mute ends. */
+  #forget(id: string, at: number): void {
+    this.#reported.delete(id);
+    const change = this.#incidents.forget(id, at);
+    if (change !== undefined) this.output?.incident?.(change);
+  }
+
+  /**
+   * Closes the incidents of devices that went quiet by `now` (no message came to close them),
+   * reporting each close and state change, and ends mutes that ran out. The adapter calls it
+   * on a timer.
+   */
+  sweep(now: number): void {
+    if (this.#incidents.openCount === 0) return;
+    this.#incidents.sweep(now, (change) => {
+      this.output?.incident?.(change);
+      const detector = this.#devices.peek(change.incident.device);
+      if (detector !== undefined) this.#report(detector, false);
+    });
+  }
+
+  /** Incidents, open ones first, newest first. */
+  incidents(query?: IncidentQuery): Incident[] {
+    return this.#incidents.list(query);
+  }
+
+  /** The incident counters. */
+  incidentCounts(): IncidentCounts {
+    return this.#incidents.counts();
+  }
+
+  /** Acknowledges incident `id` at `at`; returns it, or undefined for an id not kept. */
+  acknowledgeIncident(id: number, at: number): Incident | undefined {
+    return this.#incidents.acknowledge(id, at);
+  }
+
+  /**
+   * Mutes device `id` until `until` (its alerts and incidents are kept and shown but not
+   * announced), or with null ends its mute; returns whether the device is held.
+   */
+  muteDevice(id: string, until: number | null): boolean {
+    if (this.#devices.peek(id) === undefined) return false;
+    if (until === null) this.#incidents.unmute(id);
+    else this.#incidents.mute(id, until);
+    return true;
   }
 
   #reject(reason: RejectReason, topic: string, problem: string): RejectReason {
@@ -310,15 +414,20 @@ export class GatewayEngine {
     return true;
   }
 
-  /** Every device held, most recently seen first. */
-  devices(): DeviceSummary[] {
+  /** Every device held, most recently seen first; `now` decides which mutes still hold. */
+  devices(now: number = -Infinity): DeviceSummary[] {
     const out: DeviceSummary[] = [];
     for (const d of this.#devices.values()) {
       const threshold = d.threshold;
+      const phase = d.phase;
+      const incident = this.#incidents.openId(d.id);
       out.push({
         id: d.id,
         stream: d.stream,
-        phase: d.phase,
+        phase,
+        state: incident !== 0 ? "alerting" : stateOfPhase(phase),
+        incident: incident !== 0 ? incident : null,
+        mutedUntil: this.#incidents.mutedUntil(d.id, now),
         progress: d.progress,
         score: d.last.score,
         threshold: Number.isNaN(threshold) ? null : threshold,
@@ -330,9 +439,14 @@ export class GatewayEngine {
     return out.reverse();
   }
 
-  /** Forgets device `id` (it relearns from its next message); returns whether it was held. */
-  resetDevice(id: string): boolean {
-    return this.#devices.delete(id);
+  /**
+   * Forgets device `id` at `at` (it relearns from its next message; its incident closes);
+   * returns whether it was held.
+   */
+  resetDevice(id: string, at: number): boolean {
+    if (!this.#devices.delete(id)) return false;
+    this.#forget(id, at);
+    return true;
   }
 
   /** The recent alerts, newest first (at most {@linkcode RECENT_ALERTS}). */
@@ -358,6 +472,7 @@ export class GatewayEngine {
     REJECT_REASONS.forEach((reason, i) => w.string(reason).f64(this.#rejected[i]));
     w.u32(this.#devices.size);
     for (const detector of this.#devices.values()) detector.write(w); // least recent first
+    this.#incidents.write(w);
     return seal(SNAPSHOT_KIND, SNAPSHOT_VERSION, w.finish());
   }
 
@@ -368,7 +483,7 @@ export class GatewayEngine {
    */
   restore(bytes: Uint8Array): RestoreReport {
     const what = "gateway snapshot";
-    const { version, payload } = unseal(bytes, SNAPSHOT_KIND, [1, 2, 3, SNAPSHOT_VERSION], what);
+    const { version, payload } = unseal(bytes, SNAPSHOT_KIND, [1, 2, 3, 4, SNAPSHOT_VERSION], what);
     const r = new ByteReader(payload, what);
     const savedAt = r.f64();
     const messages = r.f64(), accepted = r.f64(), anomalies = r.f64();
@@ -410,6 +525,14 @@ export class GatewayEngine {
         skipped.push((error as Error).message);
       }
     }
+    const incidents = newIncidentLog(this.config);
+    if (version >= 5) {
+      try {
+        incidents.read(r);
+      } catch (error) {
+        throw new RangeError(`${what}: ${(error as Error).message}`);
+      }
+    }
     if (r.remaining !== 0) {
       throw new RangeError(`${what}: ${r.remaining} unexpected trailing bytes`);
     }
@@ -426,8 +549,27 @@ export class GatewayEngine {
     this.#accepted = accepted;
     this.#anomalies = anomalies;
     this.#rejected.set(rejected);
+    this.#incidents = incidents;
+    this.#reported.clear();
+    // A device that was not restored keeps no open incident or mute.
+    for (const incident of incidents.list({ state: "open" })) {
+      if (this.#devices.peek(incident.device) === undefined) {
+        incidents.forget(incident.device, savedAt);
+      }
+    }
     return { savedAt, devices: this.#devices.size, skipped };
   }
+}
+
+function newIncidentLog(config: PipelineConfig): IncidentLog {
+  const { quietSeconds, keep } = config.incidents;
+  return new IncidentLog({ quietMs: quietSeconds * 1000, keep });
+}
+
+/** The state a phase shows when no incident is open. */
+function stateOfPhase(phase: DevicePhase): DeviceState {
+  if (phase === "executing") return "normal";
+  return phase === "calibrating" ? "calibrating" : "learning";
 }
 
 /** Why a restored detector is unusable (the checksum held; its contents may not), if it is. */

@@ -150,12 +150,22 @@ export interface LimitsConfig {
   maxPayloadBytes: number;
 }
 
+/** How alerts become incidents. */
+export interface IncidentsConfig {
+  /** Seconds without an alert that close a device's incident. */
+  quietSeconds: number;
+  /** Closed incidents kept (the oldest is overwritten beyond it). */
+  keep: number;
+}
+
 /** The pipeline's part of the configuration, validated, with every default filled in. */
 export interface PipelineConfig {
   /** At least one stream. */
   streams: StreamConfig[];
   /** Capacities. */
   limits: LimitsConfig;
+  /** Incidents. */
+  incidents: IncidentsConfig;
 }
 
 /** Defaults of the pipeline's optional keys. */
@@ -172,10 +182,13 @@ export const PIPELINE_DEFAULTS = {
   queueCapacity: 4096,
   historyPoints: 2048,
   maxPayloadBytes: 65536,
+  // Long enough that a fault's alerts, which come and go, make one incident.
+  incidentQuietSeconds: 30,
+  incidentsKept: 500,
 } as const;
 
 /** The top-level keys {@linkcode readPipelineConfig} reads. */
-export const PIPELINE_KEYS: readonly string[] = ["streams", "limits"];
+export const PIPELINE_KEYS: readonly string[] = ["streams", "limits", "incidents"];
 
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** Most damped windows per stream. */
@@ -198,7 +211,7 @@ export function validatePipelineConfig(value: unknown): PipelineConfig {
 }
 
 /**
- * Reads `root.streams` and `root.limits` into `problems`, for a caller that reads the rest of
+ * Reads `root.streams`, `root.limits` and `root.incidents` into `problems`, for a caller that reads the rest of
  * the same file (and has checked `root`'s own keys).
  */
 export function readPipelineConfig(
@@ -208,6 +221,18 @@ export function readPipelineConfig(
   return {
     streams: readStreams(root.streams, problems),
     limits: readLimits(root.limits, problems),
+    incidents: readIncidents(root.incidents, problems),
+  };
+}
+
+function readIncidents(value: unknown, problems: ConfigProblems): IncidentsConfig {
+  const keys = ["quietSeconds", "keep"];
+  const section = readObject(value, "incidents", keys, problems) ?? {};
+  const read = keyReaders(section, "incidents", problems);
+  const d = PIPELINE_DEFAULTS;
+  return {
+    quietSeconds: read.integer("quietSeconds", d.incidentQuietSeconds, 0, 7 * 86_400),
+    keep: read.integer("keep", d.incidentsKept, 1, 100_000),
   };
 }
 

@@ -104,6 +104,10 @@ export class CountingView implements GatewayView {
   devices: GatewayView["devices"] = () => this.#inner.devices();
   deviceScores: GatewayView["deviceScores"] = (id, limit) => this.#inner.deviceScores(id, limit);
   recentAlerts: GatewayView["recentAlerts"] = () => this.#inner.recentAlerts();
+  incidents: GatewayView["incidents"] = (query) => this.#inner.incidents(query);
+  acknowledgeIncident: GatewayView["acknowledgeIncident"] = (id) =>
+    this.#inner.acknowledgeIncident(id);
+  muteDevice: GatewayView["muteDevice"] = (id, minutes) => this.#inner.muteDevice(id, minutes);
   snapshotNow: GatewayView["snapshotNow"] = () => this.#inner.snapshotNow();
   resetDevice: GatewayView["resetDevice"] = (id) => this.#inner.resetDevice(id);
   setThreshold: GatewayView["setThreshold"] = (id, v) => this.#inner.setThreshold(id, v);

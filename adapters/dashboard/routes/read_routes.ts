@@ -1,6 +1,7 @@
 /**
  * The reading endpoints, open to anyone who can reach the dashboard: `/healthz`,
- * `/api/status`, `/api/devices`, `/api/devices/:id/scores`, `/api/alerts` and `/metrics`.
+ * `/api/status`, `/api/devices`, `/api/devices/:id/scores`, `/api/alerts`, `/api/incidents`
+ * and `/metrics`.
  *
  * @module
  */
@@ -37,6 +38,17 @@ export function readRoutes(shared: DashboardShared): Hono {
     if (typeof limit === "string") return failure(c, 400, limit);
     const alerts = view.recentAlerts();
     return json(c, { alerts: limit === undefined ? alerts : alerts.slice(0, limit) }, 200);
+  });
+
+  app.get("/api/incidents", (c) => {
+    const limit = readLimit(c);
+    if (typeof limit === "string") return failure(c, 400, limit);
+    const state = c.req.query("state");
+    if (state !== undefined && state !== "open" && state !== "closed") {
+      return failure(c, 400, `state: expected open or closed, got ${describeValue(state)}`);
+    }
+    const device = c.req.query("device");
+    return json(c, { incidents: view.incidents({ state, device, limit }) }, 200);
   });
 
   app.get("/metrics", (c) => {
