@@ -101,12 +101,33 @@ describe("dashboard in headless Chromium", () => {
         );
         for (const count of drawn) assert.ok(count > 0, `a chart draws ${count} points`);
 
+        // Every change of a card's state, recorded as it happens: a fault at this speed lasts
+        // under a second, too short to catch by looking now and then.
+        await page.evaluate(() => {
+          const log: string[] = [];
+          (window as unknown as { stateLog: string[] }).stateLog = log;
+          new MutationObserver((changes) => {
+            for (const m of changes) {
+              const card = m.target as Element;
+              if (!card.matches("article.device")) continue;
+              log.push(card.getAttribute("data-device") + ":" + card.getAttribute("data-state"));
+            }
+          }).observe(document.getElementById("devices")!, {
+            subtree: true,
+            attributes: true,
+            attributeFilter: ["data-state"],
+          });
+        });
+        const stateLog = () =>
+          page.evaluate(() => (window as unknown as { stateLog: string[] }).stateLog);
+
         // Once the detectors have learned, the first fault shows up as an alert on its node.
         const executing = page.locator('article.device[data-phase="executing"]');
         await executing.nth(DEVICES - 1).waitFor({ timeout: 4 * WAIT_MS });
         const alert = page.locator(`#alerts tr[data-device="${FIRST_FAULTY}"]`).first();
-        await alert.waitFor({ timeout: 4 * WAIT_MS });
-        assert.match(await alert.innerText(), new RegExp(FIRST_FAULTY));
+        // (The alert log is collapsed: its rows are there, not shown.)
+        await alert.waitFor({ state: "attached", timeout: 4 * WAIT_MS });
+        assert.match((await alert.textContent())!, new RegExp(FIRST_FAULTY));
         // The alert's anomaly is already counted on its node's card and in the gateway's counters
         // (the score came first on the same event stream), not only at the next status refresh.
         const anomalies = await page.evaluate((id) => [
@@ -115,6 +136,25 @@ describe("dashboard in headless Chromium", () => {
           document.querySelector('[data-counter="anomalies"]')?.textContent,
         ], FIRST_FAULTY);
         for (const text of anomalies) assert.ok(Number(text?.replace(/,/g, "")) >= 1, `${text}`);
+
+        // The fault is one incident: its row opens, then closes a quiet period after the fault,
+        // with a start, a duration and the features behind it; the card went alerting and back.
+        const incident = page.locator(`#incidents tr[data-device="${FIRST_FAULTY}"]`);
+        await incident.first().waitFor({ timeout: 4 * WAIT_MS });
+        const closed = page.locator(
+          `#incidents tr[data-device="${FIRST_FAULTY}"][data-state="closed"]`,
+        );
+        await closed.first().waitFor({ timeout: 4 * WAIT_MS });
+        const cells = await closed.first().locator("td").allTextContents();
+        assert.equal(cells[0], "closed");
+        assert.match(cells[1], /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, "the start, dated");
+        assert.match(cells[2], /^\d+(\.\d)? (s|min|h)$/, "the duration");
+        assert.match(cells[6], /^[a-z]+ \d+ %/, "the top features with their shares");
+        await until(async () => {
+          const log = (await stateLog()).filter((e) => e.startsWith(FIRST_FAULTY + ":"));
+          const alerting = log.indexOf(FIRST_FAULTY + ":alerting");
+          return alerting >= 0 && log.slice(alerting).includes(FIRST_FAULTY + ":normal");
+        }, `${FIRST_FAULTY}'s card to turn alerting and back to normal`);
 
         mkdirSync(join(ROOT, ".tmp"), { recursive: true });
         await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -126,9 +166,23 @@ describe("dashboard in headless Chromium", () => {
     } finally {
       code = await demo.stop("SIGTERM");
       rmSync(profile, { recursive: true, force: true });
+    }
+    try {
+      assert.equal(code, 0, demo.stderr());
+      assert.match(demo.stderr(), /foxtail demo: SIGTERM: stopping/);
+      // Restarted on the same state: the incidents are still listed, from the snapshot.
+      const again = await startDemoProcess([
+        ...["--port", "0", "--devices", `${DEVICES}`, "--speed", "1", "--state", state],
+      ]);
+      try {
+        const listed = await (await fetch(new URL("api/incidents", again.url))).json();
+        const devices = listed.incidents.map((i: { device: string }) => i.device);
+        assert.ok(devices.includes(FIRST_FAULTY), `incidents after the restart: ${devices}`);
+      } finally {
+        assert.equal(await again.stop("SIGTERM"), 0, again.stderr());
+      }
+    } finally {
       rmSync(state, { recursive: true, force: true });
     }
-    assert.equal(code, 0, demo.stderr());
-    assert.match(demo.stderr(), /foxtail demo: SIGTERM: stopping/);
   });
 });

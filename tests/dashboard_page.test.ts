@@ -103,7 +103,7 @@ describe("dashboard page in headless Chromium (hostile ids, live chart, controls
       assert.ok(statSync(join(shots, "dashboard.png")).size > 10_000);
 
       // Controls: refused with a wrong token, done with the right one.
-      await page.locator("details summary").click();
+      await page.locator("#control-panel summary").click();
       await page.locator("#token").fill("wrong-token-wrong-token");
       await page.locator("#snapshot-now").click();
       await page.waitForFunction(

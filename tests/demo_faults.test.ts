@@ -1,7 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type AlertEvent, GatewayEngine } from "../core/gateway/mod.ts";
+import type { Incident } from "../core/incidents/mod.ts";
 import {
+  DEMO_INCIDENT_QUIET_STEPS,
   DEMO_LEARNING_STEPS,
   DEMO_STEP_SECONDS,
   demoFaultTiming,
@@ -16,6 +18,8 @@ import type { FaultWindow } from "../adapters/demo/mod.ts";
 interface EngineRun {
   plant: SimulatedPlant;
   alerts: (AlertEvent & { step: number })[];
+  /** Every incident, as the engine keeps them. */
+  incidents: Incident[];
   faultEvents: FaultEvent[];
   windows: FaultWindow[];
   /** The step at which each device's detector first executed. */
@@ -28,6 +32,8 @@ function runEngine(nodes: number, seed: number, steps: number): EngineRun {
     mqttUrl: "mqtt://127.0.0.1:1",
     dashboardPort: 0,
     stateDir: "unused",
+    // A step is one millisecond of the engine's clock here.
+    incidentQuietSeconds: DEMO_INCIDENT_QUIET_STEPS / 1000,
   });
   const plant = new SimulatedPlant({
     nodes,
@@ -57,9 +63,11 @@ function runEngine(nodes: number, seed: number, steps: number): EngineRun {
     );
     engine.drain();
   }
+  engine.sweep(steps + DEMO_INCIDENT_QUIET_STEPS);
   return {
     plant,
     alerts,
+    incidents: engine.incidents(),
     faultEvents,
     windows: plant.schedule.windowsBefore(steps),
     executingFrom,
@@ -114,6 +122,35 @@ describe("demo faults, through the gateway engine", () => {
       caught * 2 > correlations,
       `broken correlations caught: ${caught} of ${correlations}`,
     );
+  });
+
+  test("each fault caught is one incident, over its window, naming the corrupted sensor", () => {
+    const problems: string[] = [];
+    let matched = 0;
+    for (const w of run.windows) {
+      const caught = during(w).length;
+      const overlapping = run.incidents.filter((i) =>
+        i.device === names[w.node] && i.end >= w.fromStep && i.start < w.toStep
+      );
+      const what = `${names[w.node]} ${w.kind} at step ${w.fromStep}`;
+      if (caught === 0) {
+        if (overlapping.length > 0) problems.push(`${what}: an incident without alerts`);
+        continue;
+      }
+      if (overlapping.length !== 1) {
+        problems.push(`${what}: ${overlapping.length} incidents`);
+        continue;
+      }
+      const [incident] = overlapping;
+      matched++;
+      assert.equal(incident.alerts, caught, what);
+      assert.ok(incident.start >= w.fromStep && incident.end < w.toStep, what);
+      assert.equal(incident.closedAt, incident.end + DEMO_INCIDENT_QUIET_STEPS, what);
+      const top = incident.topFeatures.map((f) => f.feature);
+      assert.ok(top.includes(CORRUPTED[w.kind]), `${what}: top features ${top.join(", ")}`);
+    }
+    assert.deepEqual(problems, []);
+    assert.ok(matched >= run.windows.length / 2, `${matched} of ${run.windows.length} matched`);
   });
 
   test("alerts name the sensor the fault corrupts", () => {

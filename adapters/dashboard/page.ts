@@ -8,10 +8,12 @@
  * document through `textContent` or `setAttribute`, never as markup.
  *
  * Hooks for browser tests: each device is an `article.device[data-device]` with
- * `data-phase`; its chart is an `svg.chart[data-device]` whose `data-points` counts the points
+ * `data-phase` and `data-state` (learning, calibrating, normal, alerting); its chart is an `svg.chart[data-device]` whose `data-points` counts the points
  * it has received (history and live, so it only grows) and `data-drawn` the points it shows.
  * `#events[data-state]` is `connecting`, `live` or `down`; counters are `[data-counter]`;
- * alerts are `#alerts tr[data-device]`.
+ * incidents are `#incidents tr[data-incident][data-device][data-state]` (open or closed), each
+ * also drawn on its device's chart as `rect.incident[data-incident]`; every alert is a row of
+ * `#alerts tr[data-device]` (in a collapsed log).
  *
  * @module
  */
@@ -55,6 +57,17 @@ h2 { font-size: 1rem; margin: 0 0 .5rem; }
 .phase[data-phase="training"] { background: #2f6fde33; }
 .phase[data-phase="calibrating"] { background: #d9822b33; }
 .phase[data-phase="executing"] { background: #2e9e5b33; }
+.state { font-size: .8rem; font-weight: 600; padding: 0 .45rem; border-radius: .3rem;
+  color: #fff; background: var(--muted); }
+.state[data-state="learning"] { background: #2f6fde; }
+.state[data-state="calibrating"] { background: #b8691b; }
+.state[data-state="normal"] { background: var(--ok); }
+.state[data-state="alerting"] { background: var(--anomaly); }
+.device[data-state="alerting"] { border-color: var(--anomaly); box-shadow: 0 0 0 1px var(--anomaly); }
+.chart .learning { fill: var(--line); opacity: .55; }
+.chart .incident { fill: var(--anomaly); opacity: .14; }
+#incidents tr[data-state="open"] .incident-state { color: var(--anomaly); font-weight: 600; }
+#incidents button { font: inherit; font-size: .8rem; }
 .chart { width: 100%; height: 150px; display: block; }
 .chart .grid { stroke: var(--line); stroke-width: 1; }
 .chart .tick { fill: var(--muted); font-size: 9px; }
@@ -121,22 +134,36 @@ export function dashboardPage(nonce: string): string {
     <p id="snapshot-error"></p>
   </section>
   <section aria-labelledby="devices-title">
-    <h2 id="devices-title">Devices <span class="muted">(score, log scale; dashed: threshold)</span></h2>
+    <h2 id="devices-title">Devices <span class="muted">(anomaly score: an autoencoder's is its
+      reconstruction error; log scale; dashed: threshold; shaded: learning; red: incidents)</span></h2>
     <p id="no-devices" class="muted">No device has sent telemetry yet.</p>
     <div id="devices"></div>
   </section>
-  <section aria-labelledby="alerts-title">
-    <h2 id="alerts-title">Recent alerts</h2>
+  <section aria-labelledby="incidents-title">
+    <h2 id="incidents-title">Incidents <span class="muted">(a device's consecutive alerts; open
+      first)</span></h2>
+    <div class="scroll">
+      <table>
+        <thead><tr><th>state</th><th>started</th><th>duration</th><th>device</th>
+          <th>peak score (× threshold)</th><th>alerts</th><th>top features (share of alerts)</th>
+          <th></th></tr></thead>
+        <tbody id="incidents"></tbody>
+      </table>
+    </div>
+    <p id="no-incidents" class="muted">No incident yet.</p>
+  </section>
+  <details>
+    <summary>Alert log (every alert, newest first)</summary>
     <div class="scroll">
       <table>
         <thead><tr><th>time</th><th>device</th><th>score</th><th>threshold</th>
-          <th>attribution (features)</th><th>RMSE</th></tr></thead>
+          <th>features behind it</th></tr></thead>
         <tbody id="alerts"></tbody>
       </table>
     </div>
     <p id="no-alerts" class="muted">No alert yet.</p>
-  </section>
-  <details>
+  </details>
+  <details id="control-panel">
     <summary>Controls (need the dashboard token)</summary>
     <form id="controls">
     <p>
@@ -149,6 +176,12 @@ export function dashboardPage(nonce: string): string {
       <button id="set-threshold" type="button">Set</button>
       <button id="clear-threshold" type="button">Back to calibrated</button>
       <button id="reset-device" type="button">Reset (relearn)</button>
+    </p>
+    <p>
+      <label>mute for <input id="control-mute-minutes" type="number" min="1" step="1" value="60"
+        size="5"> min</label>
+      <button id="mute-device" type="button">Mute</button>
+      <button id="unmute-device" type="button">Unmute</button>
     </p>
     <p id="control-result" class="muted"></p>
     </form>

@@ -6,14 +6,22 @@
  * no imports but types, no names from this module's scope, nothing TypeScript-only that needs
  * more than erasing (no enums, no parameter properties).
  *
- * It loads `/api/status`, `/api/devices`, each device's scores and the recent alerts, then
- * follows `/api/events`, reloading after every reconnect. Every string from the gateway reaches
+ * It loads `/api/status`, `/api/devices`, each device's scores, the incidents and the recent
+ * alerts, then follows `/api/events`, reloading after every reconnect (and the incidents, at
+ * most once a second, when one opens, closes or gets an alert). Every string from the gateway reaches
  * the document through `textContent` or `setAttribute`, never as markup.
  *
  * @module
  */
 
-import type { AlertEvent, DevicePhase, DeviceSummary, ScorePoint } from "../../core/gateway/mod.ts";
+import type {
+  AlertEvent,
+  DevicePhase,
+  DeviceState,
+  DeviceSummary,
+  ScorePoint,
+} from "../../core/gateway/mod.ts";
+import type { Incident } from "../../core/incidents/mod.ts";
 import type { LatencySummary } from "../../core/gateway/mod.ts";
 import type { GatewayStatus } from "../gateway/mod.ts";
 
@@ -25,6 +33,7 @@ interface DeviceView {
   id: string;
   card: HTMLElement;
   phase: HTMLElement;
+  state: HTMLElement;
   fields: Record<"stream" | "score" | "threshold" | "messages" | "anomalies", HTMLElement>;
   progress: HTMLProgressElement;
   chart: SVGSVGElement;
@@ -33,6 +42,7 @@ interface DeviceView {
   threshold: number | null;
   messages?: number;
   anomalies?: number;
+  summary?: DeviceSummary;
 }
 
 /**
@@ -43,6 +53,9 @@ export function dashboardScript(chartPoints: number): void {
   "use strict";
   const CHART_POINTS = chartPoints;
   const MAX_ALERT_ROWS = 100;
+  const MAX_INCIDENT_ROWS = 100;
+  /** Fewest milliseconds between two incident reloads. */
+  const INCIDENT_RELOAD_MS = 1000;
   const SVG = "http://www.w3.org/2000/svg";
   const H = 150, LEFT = 34, RIGHT = 6, TOP = 6, BOTTOM = 16;
   const devices = new Map<string, DeviceView>();
@@ -51,6 +64,9 @@ export function dashboardScript(chartPoints: number): void {
   const dirty = new Set<DeviceView>();
   let frame = 0;
   let token = "";
+  let incidents: Incident[] = [];
+  let incidentsLoaded = 0;
+  let incidentTimer: ReturnType<typeof setTimeout> | 0 = 0;
 
   function $(id: string): HTMLElement {
     const e = document.getElementById(id);
@@ -84,6 +100,10 @@ export function dashboardScript(chartPoints: number): void {
   function count(x: unknown): string {
     return typeof x === "number" ? x.toLocaleString("en") : "–";
   }
+  function when(ts: number): string {
+    const d = new Date(ts);
+    return d.toLocaleDateString("en-CA") + " " + d.toLocaleTimeString("en-GB");
+  }
   function ago(seconds: number): string {
     if (seconds < 90) return Math.round(seconds) + " s";
     if (seconds < 5400) return Math.round(seconds / 60) + " min";
@@ -107,7 +127,8 @@ export function dashboardScript(chartPoints: number): void {
     const head = el("div", "meta");
     const title = el("h3", "", id);
     const phase = el("span", "phase", "–");
-    head.append(title, phase);
+    const state = el("span", "state", "–");
+    head.append(title, state, phase);
     const meta = el("div", "meta muted");
     const fields = {} as DeviceView["fields"];
     (["stream", "score", "threshold", "messages", "anomalies"] as const).forEach((name) => {
@@ -136,6 +157,7 @@ export function dashboardScript(chartPoints: number): void {
       id,
       card,
       phase,
+      state,
       fields,
       progress,
       chart,
@@ -173,8 +195,24 @@ export function dashboardScript(chartPoints: number): void {
     d.phase.setAttribute("data-phase", phase);
     d.card.setAttribute("data-phase", phase);
   }
+  // The state in words and colour: learning and calibrating with their progress, muting shown.
+  function setState(d: DeviceView, state: DeviceState): void {
+    const s = d.summary;
+    let text: string = state;
+    if ((state === "learning" || state === "calibrating") && s) {
+      text += " " + Math.floor(s.progress * 100) + " %";
+    }
+    if (s && s.mutedUntil !== null && s.mutedUntil > Date.now() + clockOffset) {
+      text += " · muted until " + new Date(s.mutedUntil).toLocaleTimeString("en-GB");
+    }
+    d.state.textContent = text;
+    d.state.setAttribute("data-state", state);
+    d.card.setAttribute("data-state", state);
+  }
   function summarize(s: DeviceSummary): void {
     const d = device(s.id);
+    d.summary = s;
+    setState(d, s.state);
     setPhase(d, s.phase);
     d.progress.value = s.progress;
     d.progress.title = Math.round(s.progress * 100) + " % learned";
@@ -196,6 +234,8 @@ export function dashboardScript(chartPoints: number): void {
     }
     if (!status) return;
     const c = status.counters;
+    // A scored message was received too: both tiles move together.
+    setCounter("messages", count(++c.messages));
     setCounter("accepted", count(++c.accepted));
     if (anomaly) setCounter("anomalies", count(++c.anomalies));
   }
@@ -269,19 +309,54 @@ export function dashboardScript(chartPoints: number): void {
       span.textContent = pts.length + " points, " + ago((t1 - t0) / 1000);
       chart.append(span);
     }
-    const line: string[] = [], limit: string[] = [];
-    pts.forEach((p) => {
-      line.push(x(p.ts).toFixed(1) + "," + y(p.score).toFixed(1));
+    // Incidents of this device on the time axis, as bands.
+    incidents.forEach((i) => {
+      if (i.device !== d.id || pts.length === 0) return;
+      const from = Math.max(i.start, t0), to = Math.min(i.closedAt === null ? t1 : i.end, t1);
+      if (to < from) return;
+      const band = svg("rect", {
+        "class": "incident",
+        x: x(from),
+        y: TOP,
+        width: Math.max(2, x(to) - x(from)),
+        height: H - TOP - BOTTOM,
+      });
+      band.setAttribute("data-incident", String(i.id));
+      chart.append(band);
+    });
+    // A score of 0 is a message learnt from, not a measurement: those spans are shaded bands,
+    // and the score line is drawn only where there are scores.
+    const lines: string[][] = [], limit: string[] = [];
+    let learningFrom = -1;
+    const shade = (from: number, to: number) => {
+      chart.append(svg("rect", {
+        "class": "learning",
+        x: x(from),
+        y: TOP,
+        width: Math.max(1, x(to) - x(from)),
+        height: H - TOP - BOTTOM,
+      }));
+    };
+    pts.forEach((p, k) => {
+      if (p.score > 0) {
+        if (learningFrom >= 0) shade(pts[learningFrom].ts, p.ts);
+        learningFrom = -1;
+        if (k === 0 || !(pts[k - 1].score > 0)) lines.push([]);
+        lines[lines.length - 1].push(x(p.ts).toFixed(1) + "," + y(p.score).toFixed(1));
+      } else if (learningFrom < 0) {
+        learningFrom = k;
+      }
       if (p.threshold !== null && p.threshold > 0) {
         limit.push(x(p.ts).toFixed(1) + "," + y(p.threshold).toFixed(1));
       }
     });
+    if (learningFrom >= 0) shade(pts[learningFrom].ts, pts[pts.length - 1].ts);
     if (limit.length > 1) {
       chart.append(svg("polyline", { "class": "threshold", points: limit.join(" ") }));
     }
-    if (line.length > 0) {
+    lines.forEach((line) => {
       chart.append(svg("polyline", { "class": "score", points: line.join(" ") }));
-    }
+    });
     pts.forEach((p) => {
       if (p.anomaly) {
         chart.append(svg("circle", { "class": "anomaly", cx: x(p.ts), cy: y(p.score), r: 2.5 }));
@@ -353,9 +428,8 @@ export function dashboardScript(chartPoints: number): void {
       fmt(a.score),
       fmt(a.threshold),
       features,
-      fmt(a.attribution ? a.attribution.rmse : null),
     ].forEach((text, i) => {
-      tr.append(el("td", i === 2 || i === 3 || i === 5 ? "num" : "", text));
+      tr.append(el("td", i === 2 || i === 3 ? "num" : "", text));
     });
     return tr;
   }
@@ -364,6 +438,70 @@ export function dashboardScript(chartPoints: number): void {
     body.insertBefore(alertRow(a), body.firstChild);
     while (body.children.length > MAX_ALERT_ROWS) body.lastChild?.remove();
     $("no-alerts").hidden = true;
+  }
+
+  // ---- incidents: open ones first, one row each ---------------------------------------------------
+  function incidentRow(i: Incident): HTMLTableRowElement {
+    const tr = el("tr");
+    const open = i.closedAt === null;
+    tr.setAttribute("data-incident", String(i.id));
+    tr.setAttribute("data-device", i.device);
+    tr.setAttribute("data-state", open ? "open" : "closed");
+    const ratio = i.peakThreshold > 0 ? " (×" + fmt(i.peakScore / i.peakThreshold) + ")" : "";
+    const features = i.topFeatures
+      .map((f) => f.feature + " " + Math.round(f.share * 100) + " %")
+      .join(", ");
+    const end = open ? Date.now() + clockOffset : i.end;
+    const cells = [
+      open ? "open" : "closed",
+      when(i.start),
+      ago(Math.max(0, end - i.start) / 1000) + (open ? " so far" : ""),
+      i.device,
+      fmt(i.peakScore) + ratio,
+      count(i.alerts),
+      features,
+    ];
+    cells.forEach((text, k) => {
+      const td = el("td", k === 4 || k === 5 ? "num" : "", text);
+      if (k === 0) td.className = "incident-state";
+      tr.append(td);
+    });
+    const action = el("td");
+    if (i.acknowledgedAt !== null) {
+      action.textContent = "acknowledged";
+    } else {
+      const button = el("button", "acknowledge", "Acknowledge");
+      button.type = "button";
+      button.addEventListener("click", () => {
+        change("POST", "/api/incidents/" + i.id + "/acknowledge").then(loadIncidents);
+      });
+      action.append(button);
+    }
+    tr.append(action);
+    return tr;
+  }
+  function showIncidents(list: Incident[]): void {
+    incidents = list;
+    incidentsLoaded = Date.now();
+    const body = $("incidents");
+    while (body.firstChild) body.firstChild.remove();
+    list.forEach((i) => body.append(incidentRow(i)));
+    $("no-incidents").hidden = list.length > 0;
+    devices.forEach(touch); // the charts mark them
+  }
+  function loadIncidents(): Promise<void> {
+    return api<{ incidents: Incident[] }>("/api/incidents?limit=" + MAX_INCIDENT_ROWS)
+      .then((r) => showIncidents(r.incidents))
+      .catch(() => {/* shown by the next load */});
+  }
+  // An incident's rows change with every alert: reload at a bounded rate, never per message.
+  function incidentsChanged(): void {
+    if (incidentTimer) return;
+    const wait = Math.max(0, incidentsLoaded + INCIDENT_RELOAD_MS - Date.now());
+    incidentTimer = globalThis.setTimeout(() => {
+      incidentTimer = 0;
+      loadIncidents();
+    }, wait);
   }
 
   // ---- loading and following -------------------------------------------------------------------
@@ -382,10 +520,12 @@ export function dashboardScript(chartPoints: number): void {
       api<StatusBody>("/api/status"),
       api<{ devices: DeviceSummary[] }>("/api/devices"),
       api<{ alerts: AlertEvent[] }>("/api/alerts?limit=" + MAX_ALERT_ROWS),
+      api<{ incidents: Incident[] }>("/api/incidents?limit=" + MAX_INCIDENT_ROWS),
     ])
-      .then(([statusBody, list, recent]) => {
+      .then(([statusBody, list, recent, incidentList]) => {
         showStatus(statusBody);
         showDevices(list.devices);
+        showIncidents(incidentList.incidents);
         const body = $("alerts");
         while (body.firstChild) body.firstChild.remove();
         recent.alerts.slice().reverse().forEach(addAlert);
@@ -434,6 +574,13 @@ export function dashboardScript(chartPoints: number): void {
     });
     source.addEventListener("alert", (e) => {
       addAlert((JSON.parse(e.data) as { alert: AlertEvent }).alert);
+      incidentsChanged();
+    });
+    source.addEventListener("incident", incidentsChanged);
+    source.addEventListener("state", (e) => {
+      const m = JSON.parse(e.data) as { device: string; state: DeviceState };
+      const d = devices.get(m.device);
+      if (d) setState(d, m.state);
     });
     source.addEventListener("snapshot", (e) => {
       if (status) {
@@ -454,11 +601,11 @@ export function dashboardScript(chartPoints: number): void {
     });
     if (devices.has(chosen)) select.value = chosen;
   }
-  function change(method: string, path: string, body?: unknown): void {
+  function change(method: string, path: string, body?: unknown): Promise<void> {
     const headers: Record<string, string> = { Authorization: "Bearer " + token };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     $("control-result").textContent = "…";
-    api(path, {
+    return api(path, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -485,6 +632,13 @@ export function dashboardScript(chartPoints: number): void {
   });
   $("clear-threshold").addEventListener("click", () => {
     change("PUT", chosenDevice() + "/threshold", { threshold: null });
+  });
+  $("mute-device").addEventListener("click", () => {
+    const minutes = Number(($("control-mute-minutes") as HTMLInputElement).value);
+    change("PUT", chosenDevice() + "/mute", { minutes });
+  });
+  $("unmute-device").addEventListener("click", () => {
+    change("PUT", chosenDevice() + "/mute", { minutes: null });
   });
 
   globalThis.addEventListener("resize", () => devices.forEach(touch));

@@ -48,6 +48,12 @@ export const DEMO_THRESHOLD = Object.freeze({
 /** Readings between the end of calibration and the first fault (10 simulated hours). */
 export const DEMO_QUIET_STEPS = 120;
 
+/**
+ * Readings without an alert that close an incident (3 simulated hours): a fault's alerts come
+ * and go, and its gaps are shorter; faults are half a day apart.
+ */
+export const DEMO_INCIDENT_QUIET_STEPS = 36;
+
 /** Where the demo's gateway connects, serves and saves. */
 export interface DemoConfigOptions {
   /** The broker's URL. */
@@ -60,6 +66,12 @@ export interface DemoConfigOptions {
   stateDir: string;
   /** Seconds between snapshots (default 30). */
   snapshotSeconds?: number;
+  /**
+   * Wall-clock seconds without an alert that close an incident: incidents are timed by
+   * arrival, so this follows the demo's speed (default: {@linkcode DEMO_INCIDENT_QUIET_STEPS}
+   * at {@linkcode DEMO_SPEED}).
+   */
+  incidentQuietSeconds?: number;
 }
 
 /** The demo's gateway configuration, validated like any `foxtail run` configuration. */
@@ -78,6 +90,10 @@ export function demoGatewayConfig(options: DemoConfigOptions): GatewayConfig {
     dashboard: { host: options.dashboardHost ?? "127.0.0.1", port: options.dashboardPort },
     snapshots: { dir: options.stateDir, intervalSeconds: options.snapshotSeconds ?? 30, keep: 3 },
     limits: { maxDevices: 64, queueCapacity: 4096, historyPoints: 1024 },
+    incidents: {
+      quietSeconds: options.incidentQuietSeconds ??
+        DEMO_INCIDENT_QUIET_STEPS * DEMO_STEP_SECONDS / DEMO_SPEED,
+    },
   });
 }
 

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { type DashboardServer, startDashboard } from "../dashboard/mod.ts";
 import { GATEWAY_DEFAULTS, GatewayRunner } from "../gateway/mod.ts";
 import {
+  DEMO_INCIDENT_QUIET_STEPS,
   DEMO_SPEED,
   DEMO_STEP_SECONDS,
   DEMO_SUBSCRIBE,
@@ -114,6 +115,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoSession>
       dashboardHost: host,
       dashboardPort: options.port ?? GATEWAY_DEFAULTS.dashboardPort,
       stateDir,
+      incidentQuietSeconds: DEMO_INCIDENT_QUIET_STEPS * DEMO_STEP_SECONDS / speed,
     });
     const gateway = new GatewayRunner(config, { log, now });
     gateway.start();

@@ -152,7 +152,7 @@ export interface LimitsConfig {
 
 /** How alerts become incidents. */
 export interface IncidentsConfig {
-  /** Seconds without an alert that close a device's incident. */
+  /** Seconds without an alert that close a device's incident (above 0, at most a week). */
   quietSeconds: number;
   /** Closed incidents kept (the oldest is overwritten beyond it). */
   keep: number;
@@ -231,7 +231,7 @@ function readIncidents(value: unknown, problems: ConfigProblems): IncidentsConfi
   const read = keyReaders(section, "incidents", problems);
   const d = PIPELINE_DEFAULTS;
   return {
-    quietSeconds: read.integer("quietSeconds", d.incidentQuietSeconds, 0, 7 * 86_400),
+    quietSeconds: read.number("quietSeconds", d.incidentQuietSeconds, 0, 7 * 86_400),
     keep: read.integer("keep", d.incidentsKept, 1, 100_000),
   };
 }
