@@ -7,7 +7,7 @@
  */
 
 import { colonHex, ipv4Text, ipv6Text } from "./address_text.ts";
-import { LinkType } from "./link_type.ts";
+import { LinkType, unreadLinkTypeMessage } from "./link_type.ts";
 
 /** The key fields of one packet, spelled as the reference spells them ("" when absent). */
 export interface PacketFields {
@@ -84,7 +84,8 @@ export class PacketDecoder {
   /**
    * Decodes `frame` (the captured bytes) of link type `linkType` into `out` and returns it.
    * Headers cut short by the capture simply end decoding there, as in the reference.
-   * Throws a `RangeError` for a link type {@linkcode isSupportedLinkType} rejects.
+   * Throws a `RangeError` naming the link types it reads for one it does not
+   * ({@linkcode isSupportedLinkType}).
    */
   decode(frame: Uint8Array, linkType: number, out: PacketFields): PacketFields {
     this.#frame = frame;
@@ -140,7 +141,7 @@ export class PacketDecoder {
         this.#ipv6(0, 0);
         break;
       default:
-        throw new RangeError(`link type ${linkType} is not supported (see isSupportedLinkType)`);
+        throw new RangeError(unreadLinkTypeMessage(linkType));
     }
     let srcIP = this.#srcIP, dstIP = this.#dstIP, srcPort = this.#srcPort, dstPort = this.#dstPort;
     if (srcPort === "") {
