@@ -7,6 +7,8 @@
 
 /** Link-layer header types the packet decoder understands, by name. */
 export const LinkType = {
+  /** BSD loopback: a 4-byte address family in the capturing host's byte order. */
+  NULL: 0,
   /** IEEE 802.3 Ethernet (also carries 802.3 length frames with LLC/SNAP). */
   ETHERNET: 1,
   /** Raw IP on OpenBSD-style platforms (DLT_RAW 12). */
@@ -15,6 +17,8 @@ export const LinkType = {
   RAW_14: 14,
   /** Raw IPv4 or IPv6, told apart by the version nibble. */
   RAW: 101,
+  /** OpenBSD loopback: NULL's 4-byte address family, in network byte order. */
+  LOOP: 108,
   /** Linux "cooked" capture v1 (SLL). */
   LINUX_SLL: 113,
   /** Raw IPv4 only. */

@@ -30,8 +30,8 @@ const HELP = `foxtail pcap FILE|- [options]
 
 Runs Kitsune on a packet capture: FILE is pcap or pcapng (- for standard input, e.g.
 "tcpdump -w - | foxtail pcap -"), read chunk by chunk. Link types: Ethernet, Linux cooked
-v1/v2, raw IPv4/IPv6. Each packet becomes 100 damped statistics (AfterImage), scored by the
-detector --model names (KitNET, as Kitsune does, by default).
+v1/v2, BSD loopback (NULL, LOOP), raw IPv4/IPv6. Each packet becomes 100 damped statistics
+(AfterImage), scored by the detector --model names (KitNET, as Kitsune does, by default).
 Writes "index,score" rows, one per packet in order (0 while learning), to --out or, without it,
 to standard output. Progress (on a terminal) and a summary go to standard error.
 
