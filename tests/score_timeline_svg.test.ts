@@ -1,8 +1,15 @@
-/** The score timeline SVG: the legend keeps clear of the title. */
+/**
+ * The score timeline SVG: the legend keeps clear of the title, and the threshold marks only the
+ * scores it judges (none in the calibration band, whose scores set it), fed as `score` and
+ * `pcap` feed it, through the timeline recorder.
+ */
 
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { renderScoreTimelineSvg } from "../adapters/plot/mod.ts";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { renderScoreTimelineSvg, TimelineRecorder } from "../adapters/plot/mod.ts";
 
 /** A box on the picture, in pixels. */
 interface Box {
@@ -62,7 +69,15 @@ function titleAndLegend(svg: string): { title: Box; legend: Box[]; plot: Box } {
   return { title: textBox(title[1], title[2], 12), legend, plot: rectBox(frame[0]) };
 }
 
+/** Centres of the alert markers. */
+function markers(svg: string): number[] {
+  return [...svg.matchAll(/<circle [^>]*>/g)].map((m) => Number(attributes(m[0]).cx));
+}
+
 describe("score timeline SVG", () => {
+  const dir = mkdtempSync(join(tmpdir(), "foxtail-timeline-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
   test("the legend overlaps neither the title (however long) nor the plot", () => {
     const spans = [
       { label: "mapping", start: 0, end: 100, color: "#c7e9c0" },
@@ -79,5 +94,37 @@ describe("score timeline SVG", () => {
         assert.ok(box.bottom <= boxes.plot.top, `${box.what} runs into the plot`);
       }
     }
+  });
+
+  test("calibration scores above the later threshold are not marked as alerts", () => {
+    // As score and pcap feed it: 0 while learning, then the calibration window, then scores
+    // judged by the threshold the window set: three of them over it.
+    const recorder = new TimelineRecorder();
+    const phases = [["mapping", 100], ["training", 200], ["calibrating", 200]] as const;
+    for (const [phase, count] of phases) {
+      for (let i = 0; i < count; i++) recorder.record(phase, phase === "calibrating" ? 5 : 0);
+    }
+    const spikes = [650, 700, 750];
+    for (let i = 500; i < 800; i++) recorder.record("executing", spikes.includes(i) ? 3 : 0.1);
+    const path = join(dir, "timeline.svg");
+    recorder.writeSvg(path, "calibration above the threshold", 1);
+    const svg = readFileSync(path, "utf8");
+
+    const band = [...svg.matchAll(/<rect [^>]*fill="#dadaeb" opacity="0.35"\/>/g)];
+    assert.equal(band.length, 1, "one calibration band");
+    const { right: bandEnd } = rectBox(band[0][0]);
+    const marks = markers(svg);
+    assert.equal(marks.length, spikes.length, `markers at ${marks.join(", ")}`);
+    for (const cx of marks) assert.ok(cx > bandEnd, `a marker at ${cx}, in the band`);
+  });
+
+  test("a run that never got past calibrating marks nothing", () => {
+    const recorder = new TimelineRecorder();
+    for (let i = 0; i < 50; i++) recorder.record("calibrating", 5);
+    const path = join(dir, "calibrating.svg");
+    recorder.writeSvg(path, "still calibrating", 1);
+    const svg = readFileSync(path, "utf8");
+    assert.match(svg, /<text [^>]*>calibrating<\/text>/);
+    assert.deepEqual(markers(svg), []);
   });
 });

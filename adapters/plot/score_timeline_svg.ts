@@ -1,7 +1,7 @@
 /**
  * A score timeline as a self-contained SVG: scores on a log axis against the instance index,
  * learning phases shaded (their legend on a row of its own, under the title), the threshold drawn
- * and scores above it marked.
+ * and the scores it judges marked where they exceed it.
  *
  * Long series are reduced to a min–max envelope per horizontal pixel, so the picture stays small
  * and every spike stays visible.
@@ -31,6 +31,11 @@ export interface ScoreTimeline {
   spans?: TimelineSpan[];
   /** A horizontal threshold line. */
   threshold?: number;
+  /**
+   * Index of the first instance the threshold judges (default 0): those before it learned or
+   * calibrated it, so they are not marked even above it.
+   */
+  thresholdFrom?: number;
   /** Picture width in pixels (default 1000). */
   width?: number;
   /** Picture height in pixels (default 420). */
@@ -70,6 +75,7 @@ export function renderScoreTimelineSvg(timeline: ScoreTimeline): string {
   const plotTop = shaded.length > 0 ? LEGEND.top + LEGEND.height + 6 : MARGIN.top;
   const plotWidth = width - MARGIN.left - MARGIN.right;
   const plotHeight = height - plotTop - MARGIN.bottom;
+  const judgedFrom = Math.max(0, timeline.thresholdFrom ?? 0);
 
   let low = Infinity, high = -Infinity;
   for (let i = 0; i < count; i++) {
@@ -138,28 +144,32 @@ export function renderScoreTimelineSvg(timeline: ScoreTimeline): string {
       `text-anchor="middle">anomaly score (log)</text>`,
   );
 
-  // Min–max envelope per pixel column; anomalies (≥ threshold) as red ticks.
+  // Min–max envelope per pixel column; anomalies (≥ threshold, among the instances it judges) as
+  // red dots.
   const columns = Math.max(1, Math.min(count, Math.floor(plotWidth)));
   const path: string[] = [];
   const marks: string[] = [];
   for (let c = 0; c < columns; c++) {
     const start = Math.floor((c * count) / columns);
     const end = Math.floor(((c + 1) * count) / columns);
-    let min = Infinity, max = -Infinity, maxIndex = start;
+    let min = Infinity, max = -Infinity, judgedMax = -Infinity, judgedMaxIndex = start;
     for (let i = start; i < end; i++) {
       const s = scores[i];
       if (!(s > 0 && s < Infinity)) continue;
       if (s < min) min = s;
-      if (s > max) {
-        max = s;
-        maxIndex = i;
+      if (s > max) max = s;
+      if (i >= judgedFrom && s > judgedMax) {
+        judgedMax = s;
+        judgedMaxIndex = i;
       }
     }
     if (min > max) continue;
     const xx = x((start + end - 1) / 2);
     path.push(`M${f(xx)} ${f(y(min))}V${f(Math.min(y(max), y(min) - 0.8))}`);
-    if (threshold !== undefined && max >= threshold) {
-      marks.push(`<circle cx="${f(x(maxIndex))}" cy="${f(y(max))}" r="2.5" fill="#d62728"/>`);
+    if (threshold !== undefined && judgedMax >= threshold) {
+      marks.push(
+        `<circle cx="${f(x(judgedMaxIndex))}" cy="${f(y(judgedMax))}" r="2.5" fill="#d62728"/>`,
+      );
     }
   }
   if (path.length > 0) {
