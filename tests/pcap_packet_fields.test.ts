@@ -226,7 +226,7 @@ describe("packet fields, per spec/afterimage.md", () => {
   });
 
   test("an unsupported link type is refused by number", () => {
-    assert.throws(() => decode([0, 0, 0, 2], 0), /link type 0 is not supported/);
+    assert.throws(() => decode([0, 0, 0, 2], 147), /link type 147 is not read; foxtail reads: /);
   });
 });
 

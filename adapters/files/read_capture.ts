@@ -63,3 +63,21 @@ export async function* readCapture(
 ): AsyncGenerator<CaptureRecord, void, undefined> {
   for await (const batch of readCaptureBatches(source)) yield* batch;
 }
+
+/**
+ * How many packets the capture file at `path` holds, counting no further than `atMost` (so that
+ * asking whether a capture is shorter than some length reads no more of it than that). A fault
+ * ends the count at the packets before it: reading the capture for real reports it.
+ */
+export async function countCapturePackets(path: string, atMost: number): Promise<number> {
+  let count = 0;
+  try {
+    for await (const batch of readCaptureBatches(path)) {
+      count += batch.length;
+      if (count >= atMost) return atMost;
+    }
+  } catch {
+    // Counted up to the fault; the real reading names it.
+  }
+  return count;
+}

@@ -23,6 +23,8 @@ export class TimelineRecorder {
   #spans: TimelineSpan[] = [];
   #phase: string | undefined;
   #phaseStart = 0;
+  /** Index of the first instance scored in the executing phase: the threshold judges from it. */
+  #executingFrom: number | undefined;
 
   /** Scores recorded so far. */
   get length(): number {
@@ -35,6 +37,7 @@ export class TimelineRecorder {
       this.#closeSpan();
       this.#phase = phase;
       this.#phaseStart = this.#length;
+      if (phase === "executing") this.#executingFrom ??= this.#length;
     }
     if (this.#length === this.#scores.length) {
       const next = new Float64Array(this.#scores.length * 2);
@@ -44,7 +47,11 @@ export class TimelineRecorder {
     this.#scores[this.#length++] = score;
   }
 
-  /** Writes the timeline to `path` (folders created as needed), with `threshold` if it is one. */
+  /**
+   * Writes the timeline to `path` (folders created as needed), with `threshold` if it is one,
+   * marking the scores over it from the first executing instance on: those learning or
+   * calibrating before it were not judged by it.
+   */
   writeSvg(path: string, title: string, threshold: number = NaN): void {
     this.#closeSpan();
     this.#phase = undefined;
@@ -56,6 +63,7 @@ export class TimelineRecorder {
         title,
         spans: this.#spans,
         threshold: Number.isNaN(threshold) ? undefined : threshold,
+        thresholdFrom: this.#executingFrom ?? this.#length,
       }),
     );
   }

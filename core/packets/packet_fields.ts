@@ -1,13 +1,13 @@
 /**
  * From a captured frame to the six strings Kitsune keys its statistics by (`spec/afterimage.md`,
  * "From packet to fields"): Ethernet and 802.3/LLC/SNAP, 802.1Q/802.1ad VLAN tags, Linux cooked
- * captures v1/v2, raw IP, ARP, IPv4, IPv6 with extension headers, IP-in-IP, TCP, UDP and ICMP.
+ * captures v1/v2, BSD loopback, raw IP, ARP, IPv4, IPv6 with extension headers, IP-in-IP, TCP, UDP and ICMP.
  *
  * @module
  */
 
 import { colonHex, ipv4Text, ipv6Text } from "./address_text.ts";
-import { LinkType } from "./link_type.ts";
+import { LinkType, unreadLinkTypeMessage } from "./link_type.ts";
 
 /** The key fields of one packet, spelled as the reference spells them ("" when absent). */
 export interface PacketFields {
@@ -38,6 +38,10 @@ const ETHERTYPE_QINQ = 0x88a8;
 const ETHERTYPE_QINQ_OLD = 0x9100;
 const LARGEST_8023_LENGTH = 1500;
 const SLL_PROTOCOL_LLC = 0x0004;
+/** BSD loopback's address family of IPv4, the same everywhere. */
+const LOOPBACK_AF_INET = 2;
+/** BSD loopback's families of IPv6: NetBSD/OpenBSD (24), FreeBSD (28), macOS (30). */
+const LOOPBACK_AF_INET6 = [24, 28, 30];
 const PROTO_ICMP = 1;
 const PROTO_IPIP = 4;
 const PROTO_TCP = 6;
@@ -84,7 +88,8 @@ export class PacketDecoder {
   /**
    * Decodes `frame` (the captured bytes) of link type `linkType` into `out` and returns it.
    * Headers cut short by the capture simply end decoding there, as in the reference.
-   * Throws a `RangeError` for a link type {@linkcode isSupportedLinkType} rejects.
+   * Throws a `RangeError` naming the link types it reads for one it does not
+   * ({@linkcode isSupportedLinkType}).
    */
   decode(frame: Uint8Array, linkType: number, out: PacketFields): PacketFields {
     this.#frame = frame;
@@ -124,6 +129,13 @@ export class PacketDecoder {
           else this.#etherType(protocol, 20);
         }
         break;
+      case LinkType.NULL:
+        // The capturing host's byte order: the smaller reading is the family (they are < 256).
+        if (n >= 4) this.#loopback(Math.min(u32(frame, 0), u32LittleEndian(frame, 0)));
+        break;
+      case LinkType.LOOP:
+        if (n >= 4) this.#loopback(u32(frame, 0));
+        break;
       case LinkType.RAW:
       case LinkType.RAW_12:
       case LinkType.RAW_14:
@@ -140,7 +152,7 @@ export class PacketDecoder {
         this.#ipv6(0, 0);
         break;
       default:
-        throw new RangeError(`link type ${linkType} is not supported (see isSupportedLinkType)`);
+        throw new RangeError(unreadLinkTypeMessage(linkType));
     }
     let srcIP = this.#srcIP, dstIP = this.#dstIP, srcPort = this.#srcPort, dstPort = this.#dstPort;
     if (srcPort === "") {
@@ -174,6 +186,12 @@ export class PacketDecoder {
     else if (type === ETHERTYPE_IPV4) this.#ipv4(offset, 0);
     else if (type === ETHERTYPE_IPV6) this.#ipv6(offset, 0);
     else if (type === ETHERTYPE_ARP) this.#arpHeader(offset);
+  }
+
+  /** The IP packet after a BSD loopback header of address family `family` (others: nothing). */
+  #loopback(family: number): void {
+    if (family === LOOPBACK_AF_INET) this.#ipv4(4, 0);
+    else if (LOOPBACK_AF_INET6.includes(family)) this.#ipv6(4, 0);
   }
 
   /** 802.2 LLC; SNAP (AA AA 03) carries an EtherType after a 3-byte OUI. */
@@ -306,4 +324,13 @@ const EMPTY = new Uint8Array(0);
 
 function u16(bytes: Uint8Array, offset: number): number {
   return (bytes[offset] << 8) | bytes[offset + 1];
+}
+
+function u32(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | u16(bytes, offset + 2)) >>> 0;
+}
+
+function u32LittleEndian(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset + 3] << 24) | (bytes[offset + 2] << 16) | (bytes[offset + 1] << 8) |
+    bytes[offset]) >>> 0;
 }

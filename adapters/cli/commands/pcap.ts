@@ -6,7 +6,7 @@
  */
 
 import { availableParallelism } from "node:os";
-import { assertReadableFile, readCaptureBatches } from "../../files/mod.ts";
+import { assertReadableFile, countCapturePackets, readCaptureBatches } from "../../files/mod.ts";
 import { kitsuneFeatureNames, PacketFeatures } from "../../../core/packets/mod.ts";
 import type { Detector, DetectorPhase, ModelOptions } from "../../../core/detector.ts";
 import { type Command, integerFlag, parseCommandArgs, stringFlag, UsageError } from "../command.ts";
@@ -24,19 +24,26 @@ import {
   thresholdSummary,
 } from "../threshold_flags.ts";
 import { TimelineRecorder } from "../../plot/mod.ts";
+import { fitLearning, nothingScoredNote } from "../learning_budget.ts";
 import { formatSeconds, ProgressLine } from "../terminal_progress.ts";
 
 const HELP = `foxtail pcap FILE|- [options]
 
 Runs Kitsune on a packet capture: FILE is pcap or pcapng (- for standard input, e.g.
 "tcpdump -w - | foxtail pcap -"), read chunk by chunk. Link types: Ethernet, Linux cooked
-v1/v2, raw IPv4/IPv6. Each packet becomes 100 damped statistics (AfterImage), scored by the
-detector --model names (KitNET, as Kitsune does, by default).
+v1/v2, BSD loopback (NULL, LOOP), raw IPv4/IPv6. Each packet becomes 100 damped statistics
+(AfterImage), scored by the detector --model names (KitNET, as Kitsune does, by default).
 Writes "index,score" rows, one per packet in order (0 while learning), to --out or, without it,
 to standard output. Progress (on a terminal) and a summary go to standard error.
 
 Model:
 ${modelHelp("packets")}
+  A capture FILE that ends within the detector's learning (KitNET's: both grace periods) would
+  score nothing. Then, unless its learning flags are given (--fm-grace, --ad-grace; HST:
+  --warm-up, --window), the detector learns from the first half of the capture instead
+  (KitNET: a tenth of that half maps the features, the rest trains) and says so on standard
+  error. Learning flags given are kept, and the end of a run that scored nothing (standard
+  input too) says why.
 
 Feature tables (least recently used streams are evicted beyond these, and counted):
   --max-streams N       streams per table (default 20000)
@@ -92,7 +99,7 @@ async function run(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError("pcap takes exactly one FILE (or -)");
   const file = positionals[0];
-  const model = modelOptions(values);
+  let model = modelOptions(values);
   const extractor = new PacketFeatures({
     maxStreams: integerFlag(values, "max-streams", undefined, 2),
     maxPairs: integerFlag(values, "max-pairs", undefined, 1),
@@ -100,16 +107,28 @@ async function run(args: string[]): Promise<number> {
   const inputs = extractor.featureCount;
   // Made here even when a worker scores (it makes its own from `model`): bad options are
   // reported here, naming the flag, before any thread starts.
-  const detector: Detector = newDetectorFromFlags(
-    model,
-    kitsuneFeatureNames().slice(0, inputs),
-    "pcap",
-  );
+  const names = kitsuneFeatureNames().slice(0, inputs);
+  let detector: Detector = newDetectorFromFlags(model, names, "pcap");
   const limit = integerFlag(values, "limit", Infinity as number, 0);
   const threshold = thresholdFromFlags(values);
   const { threads, asked } = threadsFlag(values);
   // After every flag is checked (a usage error comes first), before a thread starts.
   assertReadableFile(file);
+  if (file !== "-") {
+    // Counted no further than the learning: a long capture costs a glance at its start.
+    const learningTotal = detector.learningTotal;
+    const held = await countCapturePackets(file, learningTotal + 1);
+    const packets = Math.min(held, limit);
+    const input = packets === limit
+      ? `--limit ${limit} stops after ${packetCount(packets)}`
+      : `the capture holds ${packetCount(packets)}`;
+    const fit = fitLearning(model, packets, learningTotal, input, "packets");
+    if (fit.note !== undefined) {
+      model = fit.model;
+      detector = newDetectorFromFlags(model, names, "pcap");
+      console.error(`foxtail pcap: ${fit.note}`);
+    }
+  }
   const started = performance.now();
 
   // Every score, in packet order, whichever thread computed it.
@@ -118,7 +137,9 @@ async function run(args: string[]): Promise<number> {
   const timeline = plotPath === undefined ? undefined : new TimelineRecorder();
   const scoreLines: string[] = [];
   let scored = 0;
+  let executed = 0;
   const take = (phase: DetectorPhase, score: number) => {
+    if (phase === "executing") executed++;
     const reported = reportedPhase(phase, threshold);
     if (phase === "executing") threshold?.observe(score);
     timeline?.record(reported, score);
@@ -230,6 +251,11 @@ async function run(args: string[]): Promise<number> {
   if (failure === undefined || scored > 0) {
     console.error(
       summary(extractor, summaryOfModel, scored, seconds, threshold, pipeline !== undefined),
+    );
+  }
+  if (failure === undefined && scored > 0 && executed === 0) {
+    console.error(
+      `foxtail pcap: ${nothingScoredNote(model, scored, detector.learningTotal, "packets")}`,
     );
   }
   if (failure !== undefined) {
