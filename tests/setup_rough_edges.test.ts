@@ -1,7 +1,8 @@
 /**
  * What a newcomer meets before the first command runs (issue 13): the `foxtail` that
  * package.json's `bin` starts is a plain-JavaScript launcher, so that a Node too old for the
- * TypeScript sources says so in one line with the fix, and a recent one runs the CLI.
+ * TypeScript sources says so in one line with the fix, and a recent one runs the CLI; and the
+ * README's examples run as written, as `npx foxtail …` (nothing puts `foxtail` on PATH).
  */
 
 import { describe, test } from "node:test";
@@ -79,6 +80,33 @@ describe("the foxtail launcher (package.json's bin)", () => {
       assert.match(r.stderr, /"npm ci"/);
     },
   );
+});
+
+/** The command lines of the README's `sh` blocks. */
+function readmeCommands(): string[] {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const blocks = [...readme.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+  return blocks.flatMap((block) => block.split("\n")).filter((line) => !line.startsWith("#"));
+}
+
+/** Whether npm's `npx` is on PATH. */
+const hasNpx = spawnSync("npx", ["--version"], { cwd: ROOT }).status === 0;
+
+describe("the README's foxtail command", () => {
+  test("every example runs foxtail as npx foxtail, which works inside the project", () => {
+    const runs = readmeCommands().filter((line) => /(^|\| )(npx )?foxtail /.test(line));
+    assert.ok(runs.length >= 5, `examples found: ${runs.join("\n")}`);
+    for (const line of runs) assert.match(line, /(^|\| )npx foxtail /, line);
+  });
+
+  test("npx foxtail --help in the project: the overview, without asking the registry", {
+    skip: hasNpx ? false : "no npx on PATH",
+  }, async () => {
+    // --no-install: were the project's own bin not found, fail rather than fetch a namesake.
+    const r = await runProgram("npx", ["--offline", "--no-install", "foxtail", "--help"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Usage: foxtail <command> \[options\]/m);
+  });
 });
 
 /** Whether `git ls-files` can answer here (a checkout, not an unpacked archive). */
