@@ -6,10 +6,12 @@
 
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SAMPLE_COLUMNS, sampleRows } from "../adapters/cli/commands/sample.ts";
+import { startDemoProcess } from "./support/demo_process.ts";
 import { runCli } from "./support/run_cli.ts";
 import { ROOT } from "./support/shared.ts";
 
@@ -76,4 +78,57 @@ describe("command-line rough edges", () => {
     const bin = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).bin.foxtail;
     assert.ok((statSync(join(ROOT, bin)).mode & 0o111) !== 0, `${bin} is not executable`);
   });
+});
+
+/** Per test: the runtimes' defaults (Bun's is 5 s) are too short for a child running a demo. */
+const SLOW = { timeout: 180_000 };
+
+describe("the demo's temporary snapshot folder", () => {
+  const dir = mkdtempSync(join(tmpdir(), "foxtail-edges-demo-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The `foxtail-demo-*` folders a demo made in `tmp`. */
+  const demoFolders = (tmp: string) =>
+    readdirSync(tmp).filter((f) => f.startsWith("foxtail-demo-"));
+
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    test(`is removed, final snapshot and all, when ${signal} stops the demo`, SLOW, async () => {
+      // The child's own temporary directory: nothing else writes there.
+      const tmp = mkdtempSync(join(dir, `${signal}-`));
+      const demo = await startDemoProcess(["--port", "0", "--devices", "1"], {
+        env: { TMPDIR: tmp },
+      });
+      let code: number | null;
+      try {
+        assert.equal(demoFolders(tmp).length, 1, `while it runs: ${readdirSync(tmp)}`);
+        // Answered once its event loop turns after printing the URL: its signal handlers are in.
+        assert.deepEqual(await (await fetch(`${demo.url}healthz`)).json(), { ok: true });
+      } finally {
+        code = await demo.stop(signal);
+      }
+      assert.equal(code, 0, demo.stderr());
+      assert.deepEqual(demoFolders(tmp), []);
+      assert.match(demo.stderr(), /the temporary snapshot folder \S+ removed$/m);
+    });
+  }
+
+  test(
+    "is removed when the start fails half-way (the dashboard's port is taken)",
+    SLOW,
+    async () => {
+      const tmp = mkdtempSync(join(dir, "taken-"));
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+      try {
+        const port = (taken.address() as { port: number }).port;
+        await assert.rejects(
+          startDemoProcess(["--port", `${port}`, "--devices", "1"], { env: { TMPDIR: tmp } }),
+          /foxtail demo exited \(1\) before printing its URL/,
+        );
+      } finally {
+        await new Promise((resolve) => taken.close(resolve));
+      }
+      assert.deepEqual(demoFolders(tmp), []);
+    },
+  );
 });
