@@ -7,12 +7,15 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { createServer } from "node:net";
+import process from "node:process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SAMPLE_COLUMNS, sampleRows } from "../adapters/cli/commands/sample.ts";
 import { startDemoProcess } from "./support/demo_process.ts";
-import { runCli } from "./support/run_cli.ts";
+import { smallConfig } from "./support/gateway_fixtures.ts";
+import { CLI, runCli, runtimeCommand } from "./support/run_cli.ts";
 import { ROOT } from "./support/shared.ts";
 
 describe("command-line rough edges", () => {
@@ -131,4 +134,63 @@ describe("the demo's temporary snapshot folder", () => {
       assert.deepEqual(demoFolders(tmp), []);
     },
   );
+});
+
+/** A loopback port nothing listens on: one the system gave out and that was closed again. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("foxtail run against a broker that is not there", () => {
+  const dir = mkdtempSync(join(tmpdir(), "foxtail-edges-run-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("each refused connection says when it retries, and the delays grow", SLOW, async () => {
+    const url = `mqtt://127.0.0.1:${await closedPort()}`;
+    const configPath = join(dir, "refused.json");
+    writeFileSync(
+      configPath,
+      JSON.stringify(smallConfig({
+        mqtt: { url, topicPrefix: "edges", reconnectMinMs: 200, reconnectMaxMs: 5000 },
+        snapshots: { dir: join(dir, "state"), intervalSeconds: 0, keep: 1 },
+        dashboard: { enabled: false },
+      })),
+    );
+    const [command, prefix] = runtimeCommand(CLI);
+    const child = spawn(command, [...prefix, "run", "--config", configPath], {
+      cwd: ROOT,
+      stdio: "pipe",
+    });
+    let stderr = "";
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const retry = /^mqtt: cannot connect to (\S+) \((.+)\); retrying in (\d+(?:\.\d+)?) (ms|s)$/gm;
+    const retries = () => [...stderr.matchAll(retry)];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no two retries:\n${stderr}`)), 60_000);
+        child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+          stderr += chunk;
+          if (retries().length >= 2) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        exited.then((code) => reject(new Error(`exited (${code}) before retrying:\n${stderr}`)));
+      });
+    } finally {
+      // Not child.kill(): Deno's child_process would then report the exit as killed.
+      process.kill(child.pid!, "SIGTERM");
+    }
+    const [first, second] = retries();
+    assert.equal(first[1], url);
+    assert.match(first[2], /ECONNREFUSED/);
+    const ms = (m: RegExpMatchArray) => Number(m[3]) * (m[4] === "s" ? 1000 : 1);
+    assert.equal(ms(first), 200, first[0]);
+    assert.equal(ms(second), 400, second[0]);
+    assert.equal(await exited, 0, stderr);
+  });
 });
