@@ -145,6 +145,52 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+describe("foxtail run with a bad overriding flag", () => {
+  const dir = mkdtempSync(join(tmpdir(), "foxtail-edges-flags-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A configuration file of `smallConfig(overrides)`, its snapshots under `dir`. */
+  const configFile = (name: string, overrides: Record<string, unknown> = {}): string => {
+    const path = join(dir, name);
+    const snapshots = { dir: join(dir, "state"), intervalSeconds: 0, keep: 1 };
+    writeFileSync(path, JSON.stringify(smallConfig({ snapshots, ...overrides })));
+    return path;
+  };
+
+  test("--mqtt-url nonsense: the flag and its value are named, not the file", async () => {
+    const path = configFile("valid.json");
+    const r = await runCli(["run", "--config", path, "--mqtt-url", "nonsense"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr.split("\n")[0],
+      'foxtail run: --mqtt-url "nonsense": expected mqtt://, mqtts://, ws:// or wss:// URL, ' +
+        'got "nonsense"',
+    );
+    assert.ok(!r.stderr.includes(path), r.stderr);
+  });
+
+  test("every merged flag is named; a problem of the file's own still names the file", async () => {
+    const path = configFile("bad-limits.json", { limits: { maxDevices: -1 } });
+    const r = await runCli([
+      ...["run", "--config", path, "--mqtt-url", "foo://x", "--topic-prefix", "a/+"],
+      ...["--snapshot-dir", "", "--dashboard-host", "", "--dashboard-port", "70000"],
+    ]);
+    assert.equal(r.code, 2, r.stderr);
+    const [first, ...problems] = r.stderr.split("\n").slice(0, 7);
+    assert.equal(first, "foxtail run: invalid configuration (6 problems):");
+    const fromFile = problems.filter((line) => line.startsWith(`  ${path}: `));
+    assert.equal(fromFile.length, 1, r.stderr);
+    assert.match(fromFile[0], /: limits\.maxDevices: expected an integer in \[1, \d+\], got -1$/);
+    assert.deepEqual(problems.filter((line) => !fromFile.includes(line)).sort(), [
+      '  --dashboard-host "": expected a non-empty string, got ""',
+      '  --dashboard-port "70000": expected an integer in [0, 65535], got 70000',
+      '  --mqtt-url "foo://x": expected mqtt://, mqtts://, ws:// or wss:// URL, got "foo://x"',
+      '  --snapshot-dir "": expected a non-empty string, got ""',
+      '  --topic-prefix "a/+": expected topic levels without wildcards, got "a/+"',
+    ]);
+  });
+});
+
 describe("foxtail run against a broker that is not there", () => {
   const dir = mkdtempSync(join(tmpdir(), "foxtail-edges-run-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
