@@ -1,7 +1,9 @@
 /**
  * The command-line defects a new user hit (issue 13's list), each as it behaves now: clean errors
  * naming the file, no summary before an error on the first row, plurals, help that matches the
- * command, a physical sample stream, and a `bin` that is executable as committed.
+ * command, a physical sample stream, a `bin` that is executable as committed, a demo that takes
+ * its temporary folder with it, a bad flag of `run` named as the flag, a refused connection that
+ * says when it retries, and a progress line that says what is in progress.
  */
 
 import { after, describe, test } from "node:test";
@@ -13,6 +15,7 @@ import process from "node:process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SAMPLE_COLUMNS, sampleRows } from "../adapters/cli/commands/sample.ts";
+import { renderProgress } from "../adapters/cli/terminal_progress.ts";
 import { startDemoProcess } from "./support/demo_process.ts";
 import { smallConfig } from "./support/gateway_fixtures.ts";
 import { CLI, runCli, runtimeCommand } from "./support/run_cli.ts";
@@ -238,5 +241,27 @@ describe("foxtail run against a broker that is not there", () => {
     assert.equal(ms(first), 200, first[0]);
     assert.equal(ms(second), 400, second[0]);
     assert.equal(await exited, 0, stderr);
+  });
+});
+
+describe("the terminal progress line", () => {
+  test("starts with what is in progress, then the count in its unit", () => {
+    assert.equal(
+      renderProgress({
+        label: "scoring sample.csv",
+        unit: "rows",
+        done: 12_288,
+        seconds: 1.2,
+        detail: "training",
+      }),
+      "scoring sample.csv: 12,288 rows, 1.2s, 10,240 rows/s, training",
+    );
+  });
+
+  test("with a total: the share done and the time left", () => {
+    assert.equal(
+      renderProgress({ label: "training", unit: "epochs", done: 3, total: 10, seconds: 4.2 }),
+      "training: 3/10 epochs 30.0%, 4.2s elapsed, 9.8s left",
+    );
   });
 });
