@@ -3,8 +3,9 @@
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
   console.error(
-    `Node ${process.versions.node} cannot run TypeScript directly; run "npm ci" so the ` +
-      `node devDependency (Node 24) is installed, and run the tests through npm.`,
+    `the tests need Node 22.18 or later (this is Node ${process.versions.node}): run "npm ci" ` +
+      `so that the node devDependency (Node 24) is installed, and run them through npm ` +
+      `("npm test"), which puts it first on PATH`,
   );
   process.exit(1);
 }

@@ -1,6 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runCli } from "./support/run_cli.ts";
 import { type DemoProcess, startDemoProcess } from "./support/demo_process.ts";
 
@@ -52,6 +54,8 @@ describe("foxtail demo (child process)", () => {
     SLOW,
     async () => {
       const devices = 3;
+      // A folder of its own: the demo's default temporary one is removed when it stops.
+      const state = mkdtempSync(join(tmpdir(), "foxtail-demo-cli-"));
       const demo = await startDemoProcess([
         "--duration",
         "12",
@@ -59,6 +63,8 @@ describe("foxtail demo (child process)", () => {
         "0",
         "--devices",
         `${devices}`,
+        "--state",
+        state,
       ]);
       try {
         assert.match(demo.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -93,6 +99,7 @@ describe("foxtail demo (child process)", () => {
       const [published, messages, scored] = summary.slice(1).map(Number);
       assert.ok(scored > 0 && scored <= messages && messages <= published, summary[0]);
       const dir = snapshotDir(demo);
+      assert.equal(dir, state);
       try {
         assert.ok(
           readdirSync(dir).some((f) => /^snapshot-\d+\.bin$/.test(f)),
@@ -119,7 +126,6 @@ describe("foxtail demo (child process)", () => {
     assert.equal(code, 0, demo.stderr());
     assert.match(demo.stderr(), /foxtail demo: SIGINT: stopping/);
     assert.match(demo.stderr(), /stopped after/);
-    rmSync(snapshotDir(demo), { recursive: true, force: true });
   });
 
   test("bad flags are usage errors naming the flag and value", SLOW, async () => {

@@ -262,7 +262,7 @@ describe("gateway over mqtts:// with a password (mosquitto, self-signed CA)", ()
         setup,
         "badpw",
         { ca: setup.certs.caFile, username: GATEWAY.username, password: "not-the-password" },
-        /^mqtt: Connection refused: Not authorized$/,
+        /^mqtt: cannot connect to \S+ \(Connection refused: Not authorized\); retrying in /,
       );
       // mosquitto turned it away after the handshake, at the login.
       assert.match(setup.broker.log(), /disconnected, not authorised/);

@@ -2,7 +2,8 @@
 /**
  * The `foxtail` command line: `foxtail <command> [options]`, `--help` on every command.
  *
- * Runs unchanged under Deno (`deno run -A adapters/cli.ts`), Bun and Node ≥ 22.18.
+ * Runs unchanged under Deno (`deno run -A adapters/cli/main.ts`), Bun and Node ≥ 22.18.
+ * package.json's `bin` starts it through ./launcher.mjs, which first checks the Node version.
  *
  * @module
  */

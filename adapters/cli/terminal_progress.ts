@@ -1,23 +1,73 @@
 /**
- * A one-line progress display on standard error, shown only when it is a terminal.
+ * A one-line progress display on standard error, shown only when it is a terminal: what is in
+ * progress (its label), then how far it is.
  *
  * @module
  */
 
 import process from "node:process";
 
+/** What a progress line shows at one moment. */
+export interface ProgressState {
+  /** What is in progress: `scoring sample.csv`, `training`. */
+  label: string;
+  /** What is counted, plural: `rows`, `epochs`. */
+  unit: string;
+  /** How many are done. */
+  done: number;
+  /** How many there are in all, when known. */
+  total?: number;
+  /** Seconds since it started. */
+  seconds: number;
+  /** Anything shown after the count: a phase, a loss. */
+  detail?: string;
+}
+
+/**
+ * The text of a progress line: `scoring sample.csv: 12,288 rows, 1.2s, 10,240 rows/s,
+ * training`, or with a total `training: 3/10 epochs 30.0%, 4.2s elapsed, 9.8s left`.
+ */
+export function renderProgress(state: ProgressState): string {
+  const { label, unit, done, total, seconds, detail } = state;
+  const rate = seconds > 0 ? done / seconds : 0;
+  let text = `${label}: ${done.toLocaleString("en-US")}`;
+  if (total !== undefined && total > 0) {
+    const fraction = Math.min(1, done / total);
+    const remaining = rate > 0 ? (total - done) / rate : 0;
+    text += `/${total.toLocaleString("en-US")} ${unit} ${(fraction * 100).toFixed(1)}%, ` +
+      `${formatSeconds(seconds)} elapsed, ${formatSeconds(remaining)} left`;
+  } else {
+    text += ` ${unit}, ${formatSeconds(seconds)}, ` +
+      `${Math.round(rate).toLocaleString("en-US")} ${unit}/s`;
+  }
+  return detail ? `${text}, ${detail}` : text;
+}
+
+/** Options of a {@linkcode ProgressLine}. */
+export interface ProgressOptions {
+  /** What is counted, plural (`rows`, `packets`, `epochs`). */
+  unit: string;
+  /** How many there are in all, when known. */
+  total?: number;
+  /** Whether to draw (default: when standard error is a terminal). */
+  enabled?: boolean;
+}
+
 /** Redraws a status line at most ten times a second; silent when stderr is not a TTY. */
 export class ProgressLine {
   readonly enabled: boolean;
-  #label: string;
-  #total: number | undefined;
+  readonly #label: string;
+  readonly #unit: string;
+  readonly #total: number | undefined;
   #started = performance.now();
   #lastDraw = 0;
 
-  constructor(label: string, total?: number, enabled = Boolean(process.stderr.isTTY)) {
+  /** A line for `label`, what is in progress (`scoring sample.csv`, `training`). */
+  constructor(label: string, options: ProgressOptions) {
     this.#label = label;
-    this.#total = total;
-    this.enabled = enabled;
+    this.#unit = options.unit;
+    this.#total = options.total;
+    this.enabled = options.enabled ?? Boolean(process.stderr.isTTY);
   }
 
   /** Seconds since the line was created. */
@@ -31,19 +81,20 @@ export class ProgressLine {
     const now = performance.now();
     if (now - this.#lastDraw < 100) return;
     this.#lastDraw = now;
-    const seconds = this.elapsedSeconds;
-    const rate = seconds > 0 ? done / seconds : 0;
-    let text = `${this.#label} ${done.toLocaleString("en-US")}`;
-    if (this.#total !== undefined && this.#total > 0) {
-      const fraction = Math.min(1, done / this.#total);
-      const remaining = rate > 0 ? (this.#total - done) / rate : 0;
-      text += `/${this.#total.toLocaleString("en-US")} ${(fraction * 100).toFixed(1)}% ` +
-        `${formatSeconds(seconds)} elapsed, ${formatSeconds(remaining)} left`;
-    } else {
-      text += ` ${formatSeconds(seconds)}, ${Math.round(rate).toLocaleString("en-US")}/s`;
-    }
-    if (detail) text += ` ${detail}`;
+    const text = renderProgress({
+      label: this.#label,
+      unit: this.#unit,
+      done,
+      total: this.#total,
+      seconds: this.elapsedSeconds,
+      detail,
+    });
     process.stderr.write(`\r\x1b[2K${text}`);
+  }
+
+  /** Shows the label and `text` in place of a count (a stage: `loading…`); not throttled. */
+  say(text: string): void {
+    if (this.enabled) process.stderr.write(`\r\x1b[2K${this.#label}: ${text}`);
   }
 
   /** Clears the line. */

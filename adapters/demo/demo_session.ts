@@ -6,7 +6,7 @@
  * @module
  */
 
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DashboardServer, startDashboard } from "../dashboard/mod.ts";
@@ -40,7 +40,7 @@ export interface DemoOptions {
    * taken.
    */
   port?: number;
-  /** The snapshot folder (default: a new temporary folder). */
+  /** The snapshot folder (default: a new temporary folder, removed when the demo stops). */
   stateDir?: string;
   /** Where log lines go (default: standard error). */
   log?: (line: string) => void;
@@ -54,6 +54,8 @@ export interface DemoSession {
   url: string;
   /** The snapshot folder. */
   stateDir: string;
+  /** Whether the session made {@linkcode stateDir} (none was given) and removes it on stop. */
+  temporaryStateDir: boolean;
   /** The simulation (read-only use: the publisher advances it). */
   plant: SimulatedPlant;
   /** The gateway. */
@@ -66,7 +68,10 @@ export interface DemoSession {
   faults: ReadonlyMap<string, FaultKind>;
   /** The one-line status. */
   statusLine(): string;
-  /** Stops the sensors, then the gateway (final snapshot), the dashboard and the broker. */
+  /**
+   * Stops the sensors, then the gateway (final snapshot), the dashboard and the broker, and
+   * removes a temporary snapshot folder.
+   */
   stop(): Promise<void>;
 }
 
@@ -100,12 +105,18 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoSession>
     stepSeconds: DEMO_STEP_SECONDS,
     faults: demoFaultTiming(),
   });
+  const temporaryStateDir = options.stateDir === undefined;
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "foxtail-demo-"));
+  // Nobody asked to keep a folder made here: it goes with the session, however that ends.
+  const removeStateDir = () => {
+    if (temporaryStateDir) rmSync(stateDir, { recursive: true, force: true });
+  };
   const host = options.host ?? GATEWAY_DEFAULTS.dashboardHost;
 
   const cleanups: (() => Promise<void>)[] = [];
   const undo = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    removeStateDir();
   };
   try {
     const broker = await startEmbeddedBroker();
@@ -147,6 +158,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoSession>
     return {
       url: `${dashboard.url}/`,
       stateDir,
+      temporaryStateDir,
       plant,
       gateway,
       broker,
@@ -160,10 +172,14 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoSession>
         }),
       stop() {
         stopping ??= (async () => {
-          await sensors.stop();
-          await gateway.stop();
-          await dashboard.close();
-          await broker.close();
+          try {
+            await sensors.stop();
+            await gateway.stop();
+            await dashboard.close();
+            await broker.close();
+          } finally {
+            removeStateDir();
+          }
         })();
         return stopping;
       },

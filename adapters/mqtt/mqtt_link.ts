@@ -136,8 +136,20 @@ export class MqttLink {
       if (this.#stats.connected) this.#events.log(`mqtt: disconnected from ${c.url}`);
       this.#stats.connected = false;
     });
-    client.on("error", (error) => this.#events.log(`mqtt: ${error.message}`));
+    client.on("error", (error) => this.#events.log(this.#errorLine(client, error)));
     client.on("message", (topic, payload) => this.#events.message(topic, payload));
+  }
+
+  /**
+   * The log line of a client error. One while not connected is a failed attempt to connect
+   * (refused, unreachable, turned away at the login or the TLS handshake): it says when the next
+   * attempt comes, the delay MQTT.js waits after the close that follows it.
+   */
+  #errorLine(client: mqtt.MqttClient, error: Error): string {
+    if (this.#stats.connected || client.disconnecting) return `mqtt: ${error.message}`;
+    const delay = client.options.reconnectPeriod ?? 0;
+    const next = delay > 0 ? `retrying in ${formatDelay(delay)}` : "not retrying";
+    return `mqtt: cannot connect to ${this.#config.url} (${error.message}); ${next}`;
   }
 
   /** Resolves once connected (at once if connected now). */
@@ -294,4 +306,9 @@ export class MqttLink {
     await client.endAsync();
     this.#stats.connected = false;
   }
+}
+
+/** 2000 → "2 s", 1500 → "1.5 s", 50 → "50 ms". */
+function formatDelay(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
 }

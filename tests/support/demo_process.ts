@@ -29,13 +29,28 @@ export interface DemoProcess {
 /** The line `foxtail demo` prints its dashboard URL on. */
 const URL_LINE = /^foxtail demo: dashboard at (http:\/\/\S+)$/m;
 
+/** Options of {@linkcode startDemoProcess}. */
+export interface DemoProcessOptions {
+  /** How long to wait for the URL (default 90 s). */
+  timeoutMs?: number;
+  /** Environment variables to set for the child, over the tests' own (e.g. TMPDIR). */
+  env?: Record<string, string>;
+}
+
 /**
  * Starts `foxtail demo ...args` and resolves once it printed its URL; rejects (and kills it) if
- * it exits first or prints nothing within `timeoutMs`.
+ * it exits first or prints nothing within the timeout.
  */
-export function startDemoProcess(args: string[], timeoutMs = 90_000): Promise<DemoProcess> {
+export function startDemoProcess(
+  args: string[],
+  { timeoutMs = 90_000, env = {} }: DemoProcessOptions = {},
+): Promise<DemoProcess> {
   const [command, prefix] = runtimeCommand(CLI);
-  const child = spawn(command, [...prefix, "demo", ...args], { cwd: ROOT, stdio: "pipe" });
+  const child = spawn(command, [...prefix, "demo", ...args], {
+    cwd: ROOT,
+    stdio: "pipe",
+    env: { ...process.env, ...env },
+  });
   let out = "";
   let err = "";
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => out += chunk);

@@ -29,8 +29,17 @@ export interface CliResult {
 /** Runs `foxtail ...args`, feeding `stdin` when given. */
 export function runCli(args: string[], stdin?: string | Uint8Array): Promise<CliResult> {
   const [command, prefix] = runtimeCommand(CLI);
+  return runProgram(command, [...prefix, ...args], stdin);
+}
+
+/** Runs `command ...args` in the project root, feeding `stdin` when given. */
+export function runProgram(
+  command: string,
+  args: string[],
+  stdin?: string | Uint8Array,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, [...prefix, ...args], { cwd: ROOT, stdio: "pipe" });
+    const child = spawn(command, args, { cwd: ROOT, stdio: "pipe" });
     const out: Uint8Array[] = [];
     const err: Uint8Array[] = [];
     child.stdout.on("data", (chunk) => out.push(chunk));

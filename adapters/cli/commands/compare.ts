@@ -140,7 +140,9 @@ function compareWithProgress(
   stream: LabelledStream,
   options: { learn: number; calibration: number; tailProbability: number; epochs?: number },
 ): Comparison {
-  const progress = new ProgressLine("compare");
+  const progress = new ProgressLine(`comparing detectors on ${stream.name}`, {
+    unit: "device runs",
+  });
   let typesDone = 0;
   try {
     return compareDetectors(stream, {
@@ -208,7 +210,7 @@ async function compareOnKdd(
   const rows: ComparisonRow[] = [];
   let testRows = 0, attacks = 0, trainRows = 0;
   for (const model of DETECTOR_TYPES) {
-    const progress = new ProgressLine(`compare ${model}`);
+    let progress: ProgressLine | undefined;
     const result = await runKddExperiment({
       dataset,
       train,
@@ -217,9 +219,13 @@ async function compareOnKdd(
       limit,
       epochs,
       threshold: tailProbability === undefined ? undefined : { kind: "lognormal", tailProbability },
-      onEpoch: (e) => progress.update(e.epoch, `epoch ${e.epoch}/${e.epochs}`),
+      onEpoch: (e) =>
+        (progress ??= new ProgressLine(`comparing ${model} on ${dataset}: training`, {
+          unit: "epochs",
+          total: e.epochs,
+        })).update(e.epoch),
     });
-    progress.done();
+    progress?.done();
     testRows = result.testRows;
     attacks = result.testAttacks;
     trainRows = result.trainNormalRows;

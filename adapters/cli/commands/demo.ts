@@ -52,8 +52,8 @@ Options:
   --devices N           simulated nodes, 1-${MOST_DEVICES} (default 5: ${firstNodes}, …)
   --seed N              seed of the simulation (default 1): the same seed, the same readings
   --speed X             simulated seconds per second (default ${DEMO_SPEED})
-  --state DIR           snapshot folder (default: a new temporary one); a later demo given the
-                        same folder resumes its detectors
+  --state DIR           snapshot folder (default: a new temporary one, removed on stop); a
+                        later demo given the same folder resumes its detectors
 
   -h, --help            this help`;
 
@@ -133,7 +133,9 @@ export const demoCommand: Command = {
         plural(nodes, "node")
       } publishing on sensors/{device}/telemetry to ${demo.broker.url}; ` +
         `faults begin once the detectors have learned (${DEMO_LEARNING_STEPS} readings each); ` +
-        `snapshots in ${demo.stateDir}` + (duration === undefined ? " (Ctrl-C stops)" : ""),
+        `snapshots in ${demo.stateDir}` +
+        (demo.temporaryStateDir ? " (temporary: removed on stop; --state DIR keeps them)" : "") +
+        (duration === undefined ? " (Ctrl-C stops)" : ""),
     );
     let statusAt = Date.now();
     const status = setInterval(() => {
@@ -153,7 +155,9 @@ export const demoCommand: Command = {
         `${c.accepted} scored, ${plural(c.anomalies, "anomaly", "anomalies")}, ${
           plural(s.devices, "device")
         }; ` +
-        `snapshots in ${demo.stateDir}`,
+        (demo.temporaryStateDir
+          ? `the temporary snapshot folder ${demo.stateDir} removed`
+          : `snapshots in ${demo.stateDir}`),
     );
     return 0;
   },

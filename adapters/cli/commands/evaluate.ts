@@ -5,7 +5,6 @@
  * @module
  */
 
-import process from "node:process";
 import { formatThresholdRule, parseThresholdRule } from "../../../core/thresholds/mod.ts";
 import { writeFileAtomic } from "../../files/mod.ts";
 import {
@@ -104,7 +103,8 @@ async function run(args: string[]): Promise<number> {
   const savePath = stringFlag(values, "save-model");
 
   let progress: ProgressLine | undefined;
-  const status = new ProgressLine("");
+  const label = `evaluating ${model} on ${dataset}`;
+  const status = new ProgressLine(label, { unit: "stages" });
   const result = await runKddExperiment({
     dataset,
     train,
@@ -116,18 +116,17 @@ async function run(args: string[]): Promise<number> {
     learningRate: lr,
     limit,
     onPhase: (phase) => {
-      if (status.enabled) {
-        progress?.done();
-        process.stderr.write(`\r\x1b[2K${phase}…`);
-      }
+      progress?.done();
+      status.say(`${phase}…`);
     },
     onEpoch: (e) =>
-      (progress ??= new ProgressLine("epoch", e.epochs)).update(
-        e.epoch,
-        `loss ${e.loss.toFixed(5)} val ${
-          Number.isNaN(e.validationLoss) ? "-" : e.validationLoss.toFixed(5)
-        }`,
-      ),
+      (progress ??= new ProgressLine(`${label}: training`, { unit: "epochs", total: e.epochs }))
+        .update(
+          e.epoch,
+          `loss ${e.loss.toFixed(5)} val ${
+            Number.isNaN(e.validationLoss) ? "-" : e.validationLoss.toFixed(5)
+          }`,
+        ),
   });
   progress?.done();
   status.done();

@@ -6,6 +6,7 @@
  */
 
 import { availableParallelism } from "node:os";
+import { basename } from "node:path";
 import { assertReadableFile, countCapturePackets, readCaptureBatches } from "../../files/mod.ts";
 import { kitsuneFeatureNames, PacketFeatures } from "../../../core/packets/mod.ts";
 import type { Detector, DetectorPhase, ModelOptions } from "../../../core/detector.ts";
@@ -132,7 +133,10 @@ async function run(args: string[]): Promise<number> {
   const started = performance.now();
 
   // Every score, in packet order, whichever thread computed it.
-  const progress = new ProgressLine("pcap");
+  const progress = new ProgressLine(
+    `scoring ${file === "-" ? "standard input" : basename(file)}`,
+    { unit: "packets" },
+  );
   const plotPath = stringFlag(values, "plot");
   const timeline = plotPath === undefined ? undefined : new TimelineRecorder();
   const scoreLines: string[] = [];

@@ -45,6 +45,42 @@ const OPTIONS = {
   "no-dashboard": { type: "boolean" },
 } as const;
 
+/** The configuration key each overriding flag sets. */
+const FLAG_KEYS = {
+  "mqtt-url": "mqtt.url",
+  "topic-prefix": "mqtt.topicPrefix",
+  "snapshot-dir": "snapshots.dir",
+  "dashboard-host": "dashboard.host",
+  "dashboard-port": "dashboard.port",
+} as const;
+
+/**
+ * The message of a configuration refused after the flags were merged into it. A problem with a
+ * key that a flag set names the flag and its value, not the file (whose own value there was
+ * overridden); the other problems name the file.
+ */
+function configProblems(
+  error: ConfigError,
+  path: string,
+  values: Record<string, string | boolean | undefined>,
+): string {
+  let fromFlags = 0;
+  const lines = error.problems.map((problem) => {
+    for (const [flag, key] of Object.entries(FLAG_KEYS)) {
+      const value = values[flag];
+      if (typeof value === "string" && problem.startsWith(`${key}: `)) {
+        fromFlags++;
+        return `--${flag} ${JSON.stringify(value)}: ${problem.slice(key.length + 2)}`;
+      }
+    }
+    return `${path}: ${problem}`;
+  });
+  if (fromFlags === 0) return `${path}: ${error.message}`;
+  return lines.length === 1
+    ? lines[0]
+    : `invalid configuration (${lines.length} problems):\n  ${lines.join("\n  ")}`;
+}
+
 /** Reads the configuration file and applies the flag overrides, before validation. */
 function loadConfig(path: string, values: Record<string, string | boolean | undefined>) {
   let raw: unknown;
@@ -78,7 +114,7 @@ function loadConfig(path: string, values: Record<string, string | boolean | unde
   try {
     return validateGatewayConfig(raw);
   } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(`${path}: ${error.message}`);
+    if (error instanceof ConfigError) throw new UsageError(configProblems(error, path, values));
     throw error;
   }
 }

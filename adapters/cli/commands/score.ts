@@ -6,6 +6,7 @@
  */
 
 import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import process from "node:process";
 import type { Detector, ModelOptions } from "../../../core/detector.ts";
 import { DEFAULT_DETECTOR_TYPE, readDetector } from "../../../core/registry.ts";
@@ -106,7 +107,10 @@ async function run(args: string[]): Promise<number> {
   const out = new LineWriter(stringFlag(values, "out"));
   const plotPath = stringFlag(values, "plot");
   const timeline = plotPath === undefined ? undefined : new TimelineRecorder();
-  const progress = new ProgressLine("score");
+  const progress = new ProgressLine(
+    `scoring ${file === "-" ? "standard input" : basename(file)}`,
+    { unit: "rows" },
+  );
 
   let instance: Float64Array | undefined;
   let header = values.header === true;

@@ -235,7 +235,7 @@ async function run(args: string[]): Promise<number> {
   }
   const rows = encoder.encode(normalRecords);
   const model = DeepAutoencoder.create({ inputSize: encoder.outputSize, seed, encoder });
-  const progress = new ProgressLine("epoch", options.epochs);
+  const progress = new ProgressLine("training", { unit: "epochs", total: options.epochs });
   options.onEpoch = (e) =>
     progress.update(
       e.epoch,
