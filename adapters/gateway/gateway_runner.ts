@@ -76,6 +76,18 @@ export interface GatewayView {
   setThreshold(id: string, value: number | null): boolean;
 }
 
+/** What stopping the gateway could not do. */
+export interface GatewayStopReport {
+  /**
+   * Scores and alerts that could not be sent and were dropped: those made while the link was
+   * down during the stop, alerts held for a broker that did not come back, and QoS 1 publishes
+   * it never acknowledged.
+   */
+  unsent: number;
+  /** Whether the MQTT connection had to be closed forcibly. */
+  forced: boolean;
+}
+
 /** Options of {@linkcode GatewayRunner}. */
 export interface GatewayRunnerOptions {
   /** Where log lines go (default: standard error). */
@@ -180,17 +192,23 @@ export class GatewayRunner implements GatewayView {
     }
   }
 
-  /** Stops timers, scores what is queued, writes a final snapshot, publishes `offline`. */
-  async stop(): Promise<void> {
-    if (!this.#running) return;
+  /**
+   * Stops timers, scores what is queued, writes a final snapshot, publishes `offline` and
+   * closes the connection, within a few seconds whatever the broker does (see
+   * {@linkcode MqttLink.stop}); reports what could not be sent.
+   */
+  async stop(): Promise<GatewayStopReport> {
+    if (!this.#running) return { unsent: 0, forced: false };
     this.#running = false;
     clearInterval(this.#snapshotTimer);
     if (this.#drainTimer !== undefined) clearImmediate(this.#drainTimer);
     this.#drainScheduled = false;
+    const skippedBefore = this.link.stats().scoresSkipped;
     this.engine.drain();
     this.#snapshotQuietly();
-    await this.link.stop();
+    const { dropped, forced } = await this.link.stop();
     this.#listeners.clear();
+    return { unsent: dropped + this.link.stats().scoresSkipped - skippedBefore, forced };
   }
 
   #scheduleDrain(): void {

@@ -15,14 +15,29 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
+/** The embedded broker, which a test can also make hang. */
+export interface EmbeddedBroker extends TestBroker {
+  /**
+   * From now on, publishes from the client `clientId` are neither delivered nor acknowledged,
+   * as by a broker that hangs (aedes then reads nothing more from that client).
+   */
+  stall(clientId: string): void;
+}
+
 /** Starts aedes on 127.0.0.1 and a port the system picks. */
-export async function startBroker(): Promise<TestBroker> {
+export async function startBroker(): Promise<EmbeddedBroker> {
   const broker = await Aedes.createBroker();
+  const stalled = new Set<string>();
+  broker.authorizePublish = (client, _packet, callback) => {
+    // Never calling back holds the publish, and the client's later packets, for ever.
+    if (client === null || !stalled.has(client.id)) callback(null);
+  };
   const server = createServer(broker.handle);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `mqtt://127.0.0.1:${port}`,
+    stall: (clientId) => stalled.add(clientId),
     close: async () => {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
