@@ -11,6 +11,7 @@ import {
   type DeviceSummary,
   type GatewayCounters,
   GatewayEngine,
+  type RejectSource,
 } from "../../core/gateway/mod.ts";
 import { LatencyBuckets, type LatencySummary } from "../../core/gateway/mod.ts";
 import type { ScorePoint, VerdictRecord } from "../../core/gateway/mod.ts";
@@ -19,6 +20,7 @@ import { VERSION } from "../../core/version.ts";
 import { readModelFiles } from "../files/mod.ts";
 import { MqttLink, type MqttLinkStats } from "../mqtt/mod.ts";
 import { SnapshotStore } from "../files/mod.ts";
+import { RejectionLog } from "./rejection_log.ts";
 
 /** Messages processed per turn of the event loop, so MQTT I/O keeps flowing under load. */
 const DRAIN_BATCH = 512;
@@ -56,6 +58,14 @@ export interface GatewayStatus {
   scoreLatency: LatencySummary;
 }
 
+/** The senders of refused messages, as the dashboard lists them. */
+export interface RejectSourceList {
+  /** The senders with the most refused messages, most first. */
+  sources: RejectSource[];
+  /** Senders forgotten by the bounded table (`limits.maxDevices`) to make room. */
+  forgotten: number;
+}
+
 /** What the dashboard reads and does. */
 export interface GatewayView {
   /** The state at a glance. */
@@ -66,6 +76,8 @@ export interface GatewayView {
   deviceScores(id: string, limit?: number): ScorePoint[] | undefined;
   /** Recent alerts, newest first. */
   recentAlerts(): AlertEvent[];
+  /** The senders with the most refused messages (at most `limit`), by device or topic. */
+  rejectSources(limit?: number): RejectSourceList;
   /** Calls `listener` on every event until the returned function is called. */
   subscribe(listener: (event: GatewayEvent) => void): () => void;
   /** Writes a snapshot now; returns its path. */
@@ -115,6 +127,7 @@ export class GatewayRunner implements GatewayView {
   #snapshotFailures = 0;
   #lastSnapshotError: string | null = null;
   readonly #latency = new LatencyBuckets();
+  readonly #rejections: RejectionLog;
   #drainScheduled = false;
   #drainTimer: ReturnType<typeof setImmediate> | undefined;
   #snapshotTimer: ReturnType<typeof setInterval> | undefined;
@@ -130,6 +143,7 @@ export class GatewayRunner implements GatewayView {
     this.#log = options.log ?? ((line) => console.error(line));
     this.#now = options.now ?? Date.now;
     this.#scoreTopicPrefix = `${config.mqtt.topicPrefix}/`;
+    this.#rejections = new RejectionLog({ log: this.#log, now: this.#now });
     this.engine = new GatewayEngine(config, {
       score: (device, v, ts) => {
         this.#latency.record(this.#now() - ts);
@@ -145,6 +159,7 @@ export class GatewayRunner implements GatewayView {
         );
         this.#emit({ type: "alert", alert });
       },
+      reject: (rejection) => this.#rejections.record(rejection),
     }, readModelFiles(config));
     this.link = new MqttLink(config.mqtt, config.streams, {
       message: (topic, payload) => {
@@ -205,6 +220,7 @@ export class GatewayRunner implements GatewayView {
     this.#drainScheduled = false;
     const skippedBefore = this.link.stats().scoresSkipped;
     this.engine.drain();
+    this.#rejections.flush();
     this.#snapshotQuietly();
     const { dropped, forced } = await this.link.stop();
     this.#listeners.clear();
@@ -280,6 +296,14 @@ export class GatewayRunner implements GatewayView {
   /** Recent alerts, newest first. */
   recentAlerts(): AlertEvent[] {
     return this.engine.recentAlerts();
+  }
+
+  /** The senders with the most refused messages, by device or topic. */
+  rejectSources(limit?: number): RejectSourceList {
+    return {
+      sources: this.engine.rejectSources(limit),
+      forgotten: this.engine.rejectSourcesForgotten,
+    };
   }
 
   /** Calls `listener` on every event until the returned function is called. */

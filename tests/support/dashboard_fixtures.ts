@@ -104,6 +104,7 @@ export class CountingView implements GatewayView {
   devices: GatewayView["devices"] = () => this.#inner.devices();
   deviceScores: GatewayView["deviceScores"] = (id, limit) => this.#inner.deviceScores(id, limit);
   recentAlerts: GatewayView["recentAlerts"] = () => this.#inner.recentAlerts();
+  rejectSources: GatewayView["rejectSources"] = (limit) => this.#inner.rejectSources(limit);
   snapshotNow: GatewayView["snapshotNow"] = () => this.#inner.snapshotNow();
   resetDevice: GatewayView["resetDevice"] = (id) => this.#inner.resetDevice(id);
   setThreshold: GatewayView["setThreshold"] = (id, v) => this.#inner.setThreshold(id, v);
