@@ -161,6 +161,7 @@ export { deviceIdProblem, DeviceTopicPattern } from "./core/gateway/mod.ts";
 export { PayloadDecoder, REJECT_REASONS, type RejectReason } from "./core/gateway/mod.ts";
 export { DropOldestQueue } from "./core/gateway/mod.ts";
 export { LruTable } from "./core/gateway/mod.ts";
+export { REJECT_TEXT_KEPT, type RejectSource, RejectTally } from "./core/gateway/mod.ts";
 export { ScoreHistory, type ScorePoint } from "./core/gateway/mod.ts";
 export {
   type Incident,

@@ -85,6 +85,7 @@ describe("demo status line", () => {
     messages: 1,
     anomalies: 0,
     lastSeen: 0,
+    rejected: 0,
   });
   const status = (messages: number, anomalies: number, dropped: number) =>
     ({ counters: { messages, accepted: messages - dropped, dropped, anomalies } }) as GatewayStatus;

@@ -139,6 +139,24 @@ export function gatewayMetrics(
   for (const d of devices) m.sample("foxtail_device_messages_total", d.messages, label(d));
   m.family("foxtail_device_anomalies_total", "counter", "Anomalies a device has had flagged.");
   for (const d of devices) m.sample("foxtail_device_anomalies_total", d.anomalies, label(d));
+  // Only devices with rejections, held or not (a sensor whose every payload is refused is never
+  // held): a healthy fleet adds no series, and the reject table is bounded.
+  const rejections = view.rejectSources();
+  m.family(
+    "foxtail_device_rejected_total",
+    "counter",
+    "Messages refused from a device (the topic named it), by the bounded reject table.",
+  );
+  for (const source of rejections.sources) {
+    if (source.device === null) continue;
+    m.sample("foxtail_device_rejected_total", source.rejected, { device: source.device });
+  }
+  m.single(
+    "foxtail_reject_sources_forgotten_total",
+    "counter",
+    "Senders of refused messages forgotten by the full reject table (least recent first).",
+    rejections.forgotten,
+  );
 
   m.single(
     "foxtail_dashboard_event_clients",

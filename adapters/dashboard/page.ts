@@ -53,6 +53,7 @@ h2 { font-size: 1rem; margin: 0 0 .5rem; }
 .device h3 { margin: 0; font-size: .95rem; overflow-wrap: anywhere; }
 .device .meta { display: flex; flex-wrap: wrap; gap: .3rem .8rem; font-size: .8rem; margin: .3rem 0; }
 .device progress { width: 100%; height: .4rem; }
+.device .rejected { color: var(--anomaly); }
 .phase { font-size: .75rem; padding: 0 .4rem; border-radius: .3rem; background: var(--line); }
 .phase[data-phase="training"] { background: #2f6fde33; }
 .phase[data-phase="calibrating"] { background: #d9822b33; }

@@ -35,6 +35,8 @@ interface DeviceView {
   phase: HTMLElement;
   state: HTMLElement;
   fields: Record<"stream" | "score" | "threshold" | "messages" | "anomalies", HTMLElement>;
+  /** "n rejected", shown only once the device has had messages refused. */
+  rejected: HTMLElement;
   progress: HTMLProgressElement;
   chart: SVGSVGElement;
   points: ScorePoint[];
@@ -139,6 +141,11 @@ export function dashboardScript(chartPoints: number): void {
       meta.append(span);
       fields[name] = value;
     });
+    const rejected = el("span", "rejected");
+    rejected.setAttribute("data-field", "rejected");
+    rejected.title = "messages refused from this device: /api/rejections says why";
+    rejected.hidden = true;
+    meta.append(rejected);
     const progress = el("progress");
     progress.max = 1;
     progress.value = 0;
@@ -159,6 +166,7 @@ export function dashboardScript(chartPoints: number): void {
       phase,
       state,
       fields,
+      rejected,
       progress,
       chart,
       points: [],
@@ -224,6 +232,8 @@ export function dashboardScript(chartPoints: number): void {
     d.anomalies = s.anomalies;
     d.fields.messages.textContent = count(s.messages);
     d.fields.anomalies.textContent = count(s.anomalies);
+    d.rejected.textContent = count(s.rejected) + " rejected";
+    d.rejected.hidden = !(s.rejected > 0);
   }
   // Between status events (every 2 s) the counts follow the scores, so an alert never shows
   // beside "anomalies 0"; the next status event puts the gateway's own figures back.

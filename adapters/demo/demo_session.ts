@@ -113,7 +113,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoSession>
   };
   const host = options.host ?? GATEWAY_DEFAULTS.dashboardHost;
 
-  const cleanups: (() => Promise<void>)[] = [];
+  const cleanups: (() => Promise<unknown>)[] = [];
   const undo = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     removeStateDir();

@@ -12,6 +12,7 @@ import {
   type DeviceSummary,
   type GatewayCounters,
   GatewayEngine,
+  type RejectSource,
 } from "../../core/gateway/mod.ts";
 import type {
   Incident,
@@ -26,6 +27,7 @@ import { VERSION } from "../../core/version.ts";
 import { readModelFiles } from "../files/mod.ts";
 import { discoveryMessages, MqttLink, type MqttLinkStats } from "../mqtt/mod.ts";
 import { SnapshotStore } from "../files/mod.ts";
+import { RejectionLog } from "./rejection_log.ts";
 
 /** Messages processed per turn of the event loop, so MQTT I/O keeps flowing under load. */
 const DRAIN_BATCH = 512;
@@ -70,6 +72,14 @@ export interface GatewayStatus {
   scoreLatency: LatencySummary;
 }
 
+/** The senders of refused messages, as the dashboard lists them. */
+export interface RejectSourceList {
+  /** The senders with the most refused messages, most first. */
+  sources: RejectSource[];
+  /** Senders forgotten by the bounded table (`limits.maxDevices`) to make room. */
+  forgotten: number;
+}
+
 /** What the dashboard reads and does. */
 export interface GatewayView {
   /** The state at a glance. */
@@ -89,6 +99,8 @@ export interface GatewayView {
    * is muted (null: not), or undefined for a device not held.
    */
   muteDevice(id: string, minutes: number | null): { mutedUntil: number | null } | undefined;
+  /** The senders with the most refused messages (at most `limit`), by device or topic. */
+  rejectSources(limit?: number): RejectSourceList;
   /** Calls `listener` on every event until the returned function is called. */
   subscribe(listener: (event: GatewayEvent) => void): () => void;
   /** Writes a snapshot now; returns its path. */
@@ -97,6 +109,18 @@ export interface GatewayView {
   resetDevice(id: string): boolean;
   /** Sets (or with null clears) a device's manual threshold; returns whether it was held. */
   setThreshold(id: string, value: number | null): boolean;
+}
+
+/** What stopping the gateway could not do. */
+export interface GatewayStopReport {
+  /**
+   * Scores and alerts that could not be sent and were dropped: those made while the link was
+   * down during the stop, alerts held for a broker that did not come back, and QoS 1 publishes
+   * it never acknowledged.
+   */
+  unsent: number;
+  /** Whether the MQTT connection had to be closed forcibly. */
+  forced: boolean;
 }
 
 /** Options of {@linkcode GatewayRunner}. */
@@ -126,6 +150,7 @@ export class GatewayRunner implements GatewayView {
   #snapshotFailures = 0;
   #lastSnapshotError: string | null = null;
   readonly #latency = new LatencyBuckets();
+  readonly #rejections: RejectionLog;
   #drainScheduled = false;
   #drainTimer: ReturnType<typeof setImmediate> | undefined;
   #snapshotTimer: ReturnType<typeof setInterval> | undefined;
@@ -142,6 +167,7 @@ export class GatewayRunner implements GatewayView {
     this.#log = options.log ?? ((line) => console.error(line));
     this.#now = options.now ?? Date.now;
     this.#scoreTopicPrefix = `${config.mqtt.topicPrefix}/`;
+    this.#rejections = new RejectionLog({ log: this.#log, now: this.#now });
     this.engine = new GatewayEngine(config, {
       score: (device, v, ts) => {
         this.#latency.record(this.#now() - ts);
@@ -168,6 +194,7 @@ export class GatewayRunner implements GatewayView {
         this.#emit({ type: "incident", change });
       },
       state: (device, state, previous) => this.#publishState(device, state, previous),
+      reject: (rejection) => this.#rejections.record(rejection),
     }, readModelFiles(config));
     this.link = new MqttLink(config.mqtt, config.streams, {
       message: (topic, payload) => {
@@ -232,18 +259,25 @@ export class GatewayRunner implements GatewayView {
     this.#emit({ type: "state", device, state });
   }
 
-  /** Stops timers, scores what is queued, writes a final snapshot, publishes `offline`. */
-  async stop(): Promise<void> {
-    if (!this.#running) return;
+  /**
+   * Stops timers, scores what is queued, writes a final snapshot, publishes `offline` and
+   * closes the connection, within a few seconds whatever the broker does (see
+   * {@linkcode MqttLink.stop}); reports what could not be sent.
+   */
+  async stop(): Promise<GatewayStopReport> {
+    if (!this.#running) return { unsent: 0, forced: false };
     this.#running = false;
     clearInterval(this.#snapshotTimer);
     clearInterval(this.#sweepTimer);
     if (this.#drainTimer !== undefined) clearImmediate(this.#drainTimer);
     this.#drainScheduled = false;
+    const skippedBefore = this.link.stats().scoresSkipped;
     this.engine.drain();
+    this.#rejections.flush();
     this.#snapshotQuietly();
-    await this.link.stop();
+    const { dropped, forced } = await this.link.stop();
     this.#listeners.clear();
+    return { unsent: dropped + this.link.stats().scoresSkipped - skippedBefore, forced };
   }
 
   #scheduleDrain(): void {
@@ -332,6 +366,14 @@ export class GatewayRunner implements GatewayView {
   muteDevice(id: string, minutes: number | null): { mutedUntil: number | null } | undefined {
     const until = minutes === null ? null : this.#now() + minutes * 60_000;
     return this.engine.muteDevice(id, until) ? { mutedUntil: until } : undefined;
+  }
+
+  /** The senders with the most refused messages, by device or topic. */
+  rejectSources(limit?: number): RejectSourceList {
+    return {
+      sources: this.engine.rejectSources(limit),
+      forgotten: this.engine.rejectSourcesForgotten,
+    };
   }
 
   /** Calls `listener` on every event until the returned function is called. */

@@ -31,6 +31,24 @@ export const SEND_BUFFER_LIMIT = 256 * 1024;
 /** How often a paused producer checks the send buffer, besides waiting for its "drain" event. */
 const SEND_POLL_MS = 25;
 
+/**
+ * How long {@linkcode MqttLink.stop} waits for the broker (the `offline` status acknowledged,
+ * the alerts in flight acknowledged, the disconnect) before closing the connection forcibly: a
+ * stop must end however the broker behaves.
+ */
+export const STOP_GRACE_MS = 2_000;
+
+/** What {@linkcode MqttLink.stop} could not send. */
+export interface MqttStopReport {
+  /**
+   * Publishes dropped: alerts held while disconnected, and QoS 1 publishes the broker had not
+   * acknowledged when the connection closed (the `offline` status aside: the last will says it).
+   */
+  dropped: number;
+  /** Whether the connection was closed forcibly (the broker was away or did not answer). */
+  forced: boolean;
+}
+
 /** What the link tells its owner. */
 export interface MqttLinkEvents {
   /** A telemetry message arrived. */
@@ -290,21 +308,53 @@ export class MqttLink {
     this.#pending.push([topic, body, retain]);
   }
 
-  /** Publishes the retained `offline` status (when connected) and closes the connection. */
-  async stop(): Promise<void> {
+  /**
+   * Publishes the retained `offline` status (when connected) and closes the connection, within
+   * `graceMs` (default {@linkcode STOP_GRACE_MS}): a broker that is away or does not answer gets
+   * its connection closed forcibly, and what could not be sent is dropped and counted.
+   */
+  async stop(graceMs: number = STOP_GRACE_MS): Promise<MqttStopReport> {
     const client = this.#client;
-    if (client === undefined) return;
+    if (client === undefined) return { dropped: 0, forced: false };
     this.#flush();
     this.#client = undefined;
+    const held = this.#pending.length;
+    this.#pending = [];
+    let statusInFlight = false;
+    let graceful = false;
     if (this.#stats.connected) {
-      try {
-        await client.publishAsync(this.#statusTopic, "offline", { qos: 1, retain: true });
-      } catch (error) {
-        this.#events.log(`mqtt: could not publish offline status: ${(error as Error).message}`);
-      }
+      statusInFlight = true;
+      client.publish(this.#statusTopic, "offline", { qos: 1, retain: true }, (error) => {
+        if (!error) statusInFlight = false;
+      });
+      // MQTT.js ends gracefully only once every QoS 1 publish is acknowledged: a broker that
+      // went away or hung would keep it (and its reconnect timer) waiting for ever.
+      graceful = await settlesWithin(client.endAsync(), graceMs);
     }
-    await client.endAsync();
+    const inFlight = Object.keys(client.outgoing).length - (statusInFlight ? 1 : 0);
+    if (!graceful) {
+      if (this.#stats.connected) {
+        this.#events.log(
+          `mqtt: the broker did not answer within ${graceMs} ms; closing the connection`,
+        );
+      }
+      // A second end() is ignored while the first waits, so the socket is destroyed directly.
+      if (client.disconnecting) client.stream.destroy();
+      else await settlesWithin(client.endAsync(true), graceMs);
+    }
     this.#stats.connected = false;
+    return { dropped: held + Math.max(0, inFlight), forced: !graceful };
+  }
+}
+
+/** Whether `promise` settles within `ms` (a rejection counts as settled). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -23,6 +23,7 @@ import { DropOldestQueue } from "./drop_oldest_queue.ts";
 import type { PipelineConfig, StreamConfig } from "./pipeline_config.ts";
 import { LruTable } from "./lru_table.ts";
 import { PayloadDecoder, REJECT_REASONS, type RejectReason } from "./payload_decoder.ts";
+import { type RejectSource, RejectTally } from "./reject_tally.ts";
 import { seal, unseal } from "../codec/mod.ts";
 import type { ScorePoint } from "./score_history.ts";
 import {
@@ -82,6 +83,8 @@ export interface GatewayOutput {
    * gateway started (or since it was forgotten).
    */
   state?(device: string, state: DeviceState, previous: DeviceState | undefined): void;
+  /** Every refused message (for logs). `rejection` is the engine's `lastRejection`. */
+  reject?(rejection: Readonly<Rejection>): void;
 }
 
 /** The gateway's counters. */
@@ -126,6 +129,8 @@ export interface DeviceSummary {
   anomalies: number;
   /** When it was last seen, in milliseconds since the epoch. */
   lastSeen: number;
+  /** Its messages refused (since start; 0 once forgotten by the bounded reject table). */
+  rejected: number;
 }
 
 /** The last refused message, for logs. */
@@ -134,6 +139,8 @@ export interface Rejection {
   reason: RejectReason;
   /** Its topic. */
   topic: string;
+  /** The device it named, when its topic matched a stream's pattern with a valid id. */
+  device: string | undefined;
   /** Details. */
   problem: string;
 }
@@ -177,6 +184,7 @@ export class GatewayEngine {
   readonly #queue: DropOldestQueue;
   readonly #devices: LruTable<DeviceDetector>;
   readonly #rejected: Float64Array = new Float64Array(REJECT_REASONS.length);
+  readonly #rejectSources: RejectTally;
   #messages = 0;
   #accepted = 0;
   #anomalies = 0;
@@ -214,6 +222,7 @@ export class GatewayEngine {
     this.#queue = new DropOldestQueue(limits.queueCapacity);
     this.#devices = new LruTable(limits.maxDevices);
     this.#incidents = newIncidentLog(config);
+    this.#rejectSources = new RejectTally(limits.maxDevices);
   }
 
   /** Messages waiting in the queue. */
@@ -230,7 +239,8 @@ export class GatewayEngine {
     this.#messages++;
     if (payload.length > this.config.limits.maxPayloadBytes) {
       const limit = this.config.limits.maxPayloadBytes;
-      this.#reject("too-large", topic, `${payload.length} bytes, the limit is ${limit}`);
+      const problem = `${payload.length} bytes, the limit is ${limit}`;
+      this.#reject("too-large", topic, problem, this.#deviceOf(topic), receivedAt);
       return;
     }
     this.#queue.push(topic, payload, receivedAt);
@@ -252,12 +262,17 @@ export class GatewayEngine {
       id = stream.pattern.match(topic);
     }
     if (id === undefined || stream === undefined) {
-      return this.#reject("unmatched-topic", topic, "no stream's device pattern matches");
+      const problem = "no stream's device pattern matches";
+      return this.#reject("unmatched-topic", topic, problem, undefined, receivedAt);
     }
     const idProblem = deviceIdProblem(id);
-    if (idProblem !== undefined) return this.#reject("bad-device-id", topic, idProblem);
+    if (idProblem !== undefined) {
+      return this.#reject("bad-device-id", topic, idProblem, undefined, receivedAt);
+    }
     const reason = stream.decoder.decode(payload, stream.vector);
-    if (reason !== undefined) return this.#reject(reason, topic, stream.decoder.lastProblem);
+    if (reason !== undefined) {
+      return this.#reject(reason, topic, stream.decoder.lastProblem, id, receivedAt);
+    }
     const { vector, values, valueAt, timeAt } = stream;
     if (valueAt !== undefined) {
       for (let k = 0; k < valueAt.length; k++) values[k] = vector[valueAt[k]];
@@ -273,6 +288,8 @@ export class GatewayEngine {
         "stream-conflict",
         topic,
         `device "${id}" belongs to stream "${detector.stream}"`,
+        id,
+        receivedAt,
       );
     }
     const verdict = detector.score(values, receivedAt, seconds);
@@ -368,10 +385,45 @@ export class GatewayEngine {
     return true;
   }
 
-  #reject(reason: RejectReason, topic: string, problem: string): RejectReason {
+  #reject(
+    reason: RejectReason,
+    topic: string,
+    problem: string,
+    device: string | undefined,
+    at: number,
+  ): RejectReason {
     this.#rejected[REJECT_REASONS.indexOf(reason)]++;
-    this.lastRejection = { reason, topic, problem };
+    this.#rejectSources.record(device, topic, reason, problem, at);
+    this.lastRejection = { reason, topic, device, problem };
+    this.output?.reject?.(this.lastRejection);
     return reason;
+  }
+
+  /** The valid device id a topic names, if any stream's pattern matches it. */
+  #deviceOf(topic: string): string | undefined {
+    for (const stream of this.#streams) {
+      const id = stream.pattern.match(topic);
+      if (id !== undefined) return deviceIdProblem(id) === undefined ? id : undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * The senders with the most refused messages, most first (at most `limit`): by device when
+   * the topic named one, else by topic. The table holds at most `limits.maxDevices` senders.
+   */
+  rejectSources(limit?: number): RejectSource[] {
+    return this.#rejectSources.top(limit);
+  }
+
+  /** Senders forgotten by the bounded reject table to make room. */
+  get rejectSourcesForgotten(): number {
+    return this.#rejectSources.forgotten;
+  }
+
+  /** Messages refused from device `id` (whether or not it is held). */
+  deviceRejections(id: string): number {
+    return this.#rejectSources.countOf(id);
   }
 
   /** A copy of the counters. */
@@ -434,6 +486,7 @@ export class GatewayEngine {
         messages: d.messages,
         anomalies: d.anomalies,
         lastSeen: d.lastSeen,
+        rejected: this.#rejectSources.countOf(d.id),
       });
     }
     return out.reverse();

@@ -9,5 +9,6 @@ export * from "./latency_buckets.ts";
 export * from "./lru_table.ts";
 export * from "./payload_decoder.ts";
 export * from "./pipeline_config.ts";
+export * from "./reject_tally.ts";
 export * from "./score_history.ts";
 export * from "./verdict_record.ts";

@@ -108,6 +108,7 @@ export class CountingView implements GatewayView {
   acknowledgeIncident: GatewayView["acknowledgeIncident"] = (id) =>
     this.#inner.acknowledgeIncident(id);
   muteDevice: GatewayView["muteDevice"] = (id, minutes) => this.#inner.muteDevice(id, minutes);
+  rejectSources: GatewayView["rejectSources"] = (limit) => this.#inner.rejectSources(limit);
   snapshotNow: GatewayView["snapshotNow"] = () => this.#inner.snapshotNow();
   resetDevice: GatewayView["resetDevice"] = (id) => this.#inner.resetDevice(id);
   setThreshold: GatewayView["setThreshold"] = (id, v) => this.#inner.setThreshold(id, v);

@@ -18,7 +18,9 @@ telemetry (one detector per device, of the stream's model type: KitNET unless th
 configuration names another), publishes {prefix}/{device}/score for every message and
 {prefix}/{device}/alert (QoS 1) for anomalies, keeps {prefix}/status retained (online/offline),
 and snapshots all detectors to the snapshot folder. Stops cleanly on SIGINT or SIGTERM (final
-snapshot, status offline); after a crash it resumes from the newest valid snapshot.
+snapshot, status offline) within a few seconds, even with the broker away or hung: what cannot
+be sent then is dropped and counted in the last line. After a crash it resumes from the newest
+valid snapshot.
 
 Options (override the configuration file):
   --config FILE         the JSON configuration (required)
@@ -183,12 +185,15 @@ export const runCommand: Command = {
     process.off("SIGTERM", onSignal);
     console.error(`foxtail run: ${signal}: saving a final snapshot and going offline`);
     await dashboard?.close(); // ends the open event streams, so nothing holds the process
-    await gateway.stop();
+    const { unsent } = await gateway.stop();
     const c = gateway.status().counters;
     const rejected = Object.values(c.rejected).reduce((a, b) => a + b, 0);
+    const left = unsent === 0
+      ? "nothing was left unsent"
+      : `${unsent} messages could not be sent and were dropped`;
     console.error(
       `foxtail run: stopped; ${c.messages} messages, ${c.accepted} scored, ${rejected} rejected, ` +
-        `${c.dropped} dropped, ${c.anomalies} anomalies, ${c.evicted} devices evicted`,
+        `${c.dropped} dropped, ${c.anomalies} anomalies, ${c.evicted} devices evicted; ${left}`,
     );
     return 0;
   },

@@ -1,7 +1,7 @@
 /**
  * The reading endpoints, open to anyone who can reach the dashboard: `/healthz`,
- * `/api/status`, `/api/devices`, `/api/devices/:id/scores`, `/api/alerts`, `/api/incidents`
- * and `/metrics`.
+ * `/api/status`, `/api/devices`, `/api/devices/:id/scores`, `/api/alerts`, `/api/incidents`,
+ * `/api/rejections` and `/metrics`.
  *
  * @module
  */
@@ -12,6 +12,9 @@ import { gatewayMetrics } from "../gateway_metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../prometheus_text.ts";
 import { failure, json, readLimit } from "../responses.ts";
 import { type DashboardShared, statusBody } from "./shared.ts";
+
+/** Senders of refused messages `/api/rejections` lists when no `?limit=` is given. */
+export const DEFAULT_REJECT_SOURCES = 50;
 
 /** The reading routes over `shared`. */
 export function readRoutes(shared: DashboardShared): Hono {
@@ -49,6 +52,12 @@ export function readRoutes(shared: DashboardShared): Hono {
     }
     const device = c.req.query("device");
     return json(c, { incidents: view.incidents({ state, device, limit }) }, 200);
+  });
+
+  app.get("/api/rejections", (c) => {
+    const limit = readLimit(c);
+    if (typeof limit === "string") return failure(c, 400, limit);
+    return json(c, view.rejectSources(limit ?? DEFAULT_REJECT_SOURCES), 200);
   });
 
   app.get("/metrics", (c) => {
