@@ -322,7 +322,7 @@ function mappingState(n: number, o: { trained?: number; count?: number; sum0?: n
 
 /** `bytes` (sealed `kind`) with the f64 at payload offset `at` set to `value`, re-sealed. */
 function withF64(bytes: Uint8Array, kind: string, at: number, value: number): Uint8Array {
-  const { version, payload } = unseal(bytes, kind, [1, 2, 3, 4]);
+  const { version, payload } = unseal(bytes, kind, [1, 2, 3, 4, 5]);
   const copy = payload.slice();
   new DataView(copy.buffer).setFloat64(at, value, true);
   return seal(kind, version, copy);

@@ -57,11 +57,14 @@ describe("files written before the detector interface", () => {
       const report = engine.restore(bytesOf(`snapshot_${version}.bin`));
       assert.deepEqual(report, { savedAt: 1234567890123, devices: 7, skipped: [] });
       // The last score is not part of a snapshot (a restored device shows 0 until it scores);
-      // the state words came after these formats, which hold no incidents.
+      // the state words and reject counts came after these formats, which hold no incidents.
       const withoutScore = ({ score: _, ...rest }: { score: number }) => rest;
-      const withoutState = ({ state: _, incident, mutedUntil, ...rest }: DeviceSummary) => {
+      const withoutState = (
+        { state: _, incident, mutedUntil, rejected, ...rest }: DeviceSummary,
+      ) => {
         assert.equal(incident, null);
         assert.equal(mutedUntil, null);
+        assert.equal(rejected, 0);
         return withoutScore(rest);
       };
       assert.deepEqual(

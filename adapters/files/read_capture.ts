@@ -6,7 +6,7 @@
  */
 
 import { fileError, rawChunks } from "./byte_source.ts";
-import { CaptureParser } from "../../core/packets/mod.ts";
+import { CaptureParser, isSupportedLinkType } from "../../core/packets/mod.ts";
 import type { CaptureRecord } from "../../core/packets/mod.ts";
 
 /** Where a capture comes from: a path, `-` for standard input, or a stream of byte chunks. */
@@ -66,15 +66,18 @@ export async function* readCapture(
 
 /**
  * How many packets the capture file at `path` holds, counting no further than `atMost` (so that
- * asking whether a capture is shorter than some length reads no more of it than that). A fault
- * ends the count at the packets before it: reading the capture for real reports it.
+ * asking whether a capture is shorter than some length reads no more of it than that). A fault,
+ * or a packet of a link type that is not read, ends the count at the packets before it: reading
+ * the capture for real reports it.
  */
 export async function countCapturePackets(path: string, atMost: number): Promise<number> {
   let count = 0;
   try {
     for await (const batch of readCaptureBatches(path)) {
-      count += batch.length;
-      if (count >= atMost) return atMost;
+      for (const record of batch) {
+        if (!isSupportedLinkType(record.linkType)) return count;
+        if (++count >= atMost) return atMost;
+      }
     }
   } catch {
     // Counted up to the fault; the real reading names it.

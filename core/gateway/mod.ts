@@ -12,3 +12,4 @@ export * from "./pipeline_config.ts";
 export * from "./reject_tally.ts";
 export * from "./score_history.ts";
 export * from "./verdict_record.ts";
+export * from "./device_query.ts";

@@ -286,7 +286,7 @@ export class IncidentLog {
     const mutes = r.u32();
     for (let i = 0; i < mutes; i++) {
       const device = r.string(), until = r.f64();
-      if (!(until >= 0 && until <= 8.64e15)) {
+      if (!Number.isFinite(until)) {
         throw new RangeError(`mute of ${JSON.stringify(device)}: until ${until}`);
       }
       muted.set(device, until);
@@ -385,8 +385,12 @@ function readIncident(r: ByteReader, nextId: number): Incident {
   wholeNumber("incident id", id, 1);
   if (id >= nextId) throw new RangeError(`${what}: not below the next id ${nextId}`);
   wholeNumber(`${what}: alerts`, alerts, 1);
+  // Times are the gateway's clock as it was, set back or far ahead: any finite time.
   for (const [name, t] of [["start", start], ["end", end], ["peak time", peakAt]] as const) {
-    if (!(t >= 0 && t <= 8.64e15)) throw new RangeError(`${what}: ${name} ${t}`);
+    if (!Number.isFinite(t)) throw new RangeError(`${what}: ${name} ${t}`);
+  }
+  for (const [name, t] of [["close", closedAt], ["acknowledgement", acknowledgedAt]] as const) {
+    if (t === Infinity || t === -Infinity) throw new RangeError(`${what}: ${name} at ${t}`);
   }
   if (!(end >= start)) throw new RangeError(`${what}: ends at ${end}, before its start ${start}`);
   if (!Number.isFinite(peakScore)) throw new RangeError(`${what}: peak score ${peakScore}`);
