@@ -135,4 +135,87 @@ describe("dashboard page in headless Chromium (hostile ids, live chart, controls
       rmSync(shots, { recursive: true, force: true });
     }
   });
+
+  test("2,000 devices: one page of cards, the alerting device first, a bounded load", {
+    timeout: 300_000,
+  }, async () => {
+    const fleet = 2000;
+    const g = new OfflineGateway(undefined, undefined, fleet + 10);
+    const server = await startDashboard(g.gateway, { port: 0 });
+    const browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu"],
+    });
+    try {
+      for (let k = 0; k < fleet - 1; k++) g.feed(`sensor-${String(k).padStart(4, "0")}`);
+      g.learn("zz-boiler");
+      assert.ok(g.fault("zz-boiler"));
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const requests: string[] = [];
+      page.on("request", (r) => requests.push(new URL(r.url()).pathname));
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(server.url);
+      await page.waitForSelector('#events[data-state="live"]', { timeout: WAIT_MS });
+      // The alerting device, last by id, is the first card, in its colour.
+      await page.waitForFunction(
+        () => {
+          const first = document.querySelector("#devices article.device");
+          return first?.getAttribute("data-device") === "zz-boiler" &&
+            first.getAttribute("data-state") === "alerting";
+        },
+        undefined,
+        { timeout: WAIT_MS },
+      );
+      await page.waitForFunction(
+        () => document.querySelectorAll("svg.chart[data-points]").length === 24,
+        undefined,
+        { timeout: WAIT_MS },
+      );
+      assert.equal(await page.locator("article.device").count(), 24, "one page of cards");
+      assert.match((await page.locator("#page-range").textContent())!, /^1–24 of 2,000$/);
+      assert.match((await page.locator("#fleet-states").textContent())!, /^1 alerting/);
+      // The first load: page, status, incidents, alerts, one page of devices, the event stream
+      // and the page's 24 charts; never one request per device of the fleet.
+      const scoreRequests = requests.filter((path) => /\/scores$/.test(path)).length;
+      assert.equal(scoreRequests, 24);
+      assert.ok(requests.length <= 40, `${requests.length} requests: ${requests.join(" ")}`);
+      // Searching finds a device on no page shown, and the next page is another 24.
+      await page.locator("#device-search").fill("sensor-1998");
+      await page.waitForFunction(
+        () => document.querySelectorAll("article.device").length === 1,
+        undefined,
+        { timeout: WAIT_MS },
+      );
+      assert.equal(
+        await page.locator("article.device").first().getAttribute("data-device"),
+        "sensor-1998",
+      );
+      await page.locator("#device-search").fill("");
+      await page.waitForFunction(
+        () => document.getElementById("page-range")?.textContent === "1–24 of 2,000",
+        undefined,
+        { timeout: WAIT_MS },
+      );
+      await page.locator("#page-next").click();
+      await page.waitForFunction(
+        () => document.getElementById("page-range")?.textContent === "25–48 of 2,000",
+        undefined,
+        { timeout: WAIT_MS },
+      );
+      // After the alerting device and 23 sensors, the next page starts at sensor-0023.
+      await page.waitForFunction(
+        () =>
+          document.querySelector("#devices article.device")?.getAttribute("data-device") ===
+            "sensor-0023",
+        undefined,
+        { timeout: WAIT_MS },
+      );
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await server.close();
+      g.dispose();
+    }
+  });
 });

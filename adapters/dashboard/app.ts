@@ -35,6 +35,11 @@ export interface DashboardOptions {
   shutdown?: AbortSignal;
   /** The clock, in milliseconds since the epoch (default `Date.now`). */
   now?: () => number;
+  /**
+   * Devices given per-device series in `/metrics`, alerting ones first (default 1000; 0: none).
+   * The fleet's totals are always there, and the devices left out are counted.
+   */
+  deviceMetrics?: number;
 }
 
 /** Defaults of {@linkcode DashboardOptions}. */
@@ -44,6 +49,7 @@ export const DASHBOARD_DEFAULTS = {
   eventBuffer: 1024,
   keepAliveMs: 15_000,
   statusIntervalMs: 2_000,
+  deviceMetrics: 1000,
 } as const;
 
 function positiveInteger(value: number | undefined, name: string, least: number): number {
@@ -77,7 +83,12 @@ export function createDashboardApp(view: GatewayView, options: DashboardOptions 
     eventClientsRefused: 0,
     eventClientsDropped: 0,
   };
-  const shared = { view, counters, now: options.now ?? Date.now };
+  const shared = {
+    view,
+    counters,
+    now: options.now ?? Date.now,
+    deviceMetrics: setting("deviceMetrics", 0),
+  };
 
   const app = new Hono();
   app.use("*", async (c, next) => {

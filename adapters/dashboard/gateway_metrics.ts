@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { DevicePhase } from "../../core/gateway/mod.ts";
+import { type DevicePhase, queryDevices } from "../../core/gateway/mod.ts";
 import type { GatewayView } from "../gateway/mod.ts";
 import { PrometheusText } from "./prometheus_text.ts";
 
@@ -20,11 +20,15 @@ export interface DashboardCounters {
 
 const PHASES: readonly DevicePhase[] = ["mapping", "training", "calibrating", "executing"];
 
-/** The exposition of `view` (and the dashboard's counters) at time `now` (ms since the epoch). */
+/**
+ * The exposition of `view` (and the dashboard's counters) at time `now` (ms since the epoch),
+ * with per-device series for at most `deviceMetrics` devices (alerting ones first).
+ */
 export function gatewayMetrics(
   view: GatewayView,
   dashboard: DashboardCounters,
   now: number,
+  deviceMetrics: number = Infinity,
 ): string {
   const status = view.status();
   const c = status.counters;
@@ -120,7 +124,22 @@ export function gatewayMetrics(
     mqtt.alertsDropped,
   );
 
-  const devices = view.devices();
+  // A large fleet would make an exposition of one series per device per family: at most
+  // `deviceMetrics` devices get them, alerting ones first, and the rest are counted.
+  const fleet = queryDevices(view.devices(), {
+    limit: Number.isFinite(deviceMetrics) ? deviceMetrics : undefined,
+  });
+  const devices = fleet.devices;
+  m.single(
+    "foxtail_device_metrics_omitted",
+    "gauge",
+    "Devices held but left out of the per-device series (dashboard.deviceMetrics).",
+    fleet.total - devices.length,
+  );
+  m.family("foxtail_devices_by_state", "gauge", "Devices held, by state.");
+  for (const [state, count] of Object.entries(fleet.states)) {
+    m.sample("foxtail_devices_by_state", count, { state });
+  }
   m.family("foxtail_device_score", "gauge", "A device's last anomaly score.");
   for (const d of devices) m.sample("foxtail_device_score", d.score, label(d));
   m.family("foxtail_device_threshold", "gauge", "A device's threshold, once calibrated.");

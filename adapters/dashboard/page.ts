@@ -1,7 +1,8 @@
 /**
  * The dashboard page: one self-contained HTML document (inline CSS and script, no CDN, no build
- * step). The script (`page_script.ts`, type-checked) loads `/api/status`, `/api/devices`, each
- * device's scores and the recent alerts, then follows `/api/events`, reloading after every
+ * step). The script (`page_script.ts`, type-checked) loads the status, the incidents, the
+ * recent alerts and one page of devices (alerting first, filtered by state, searched by id) with
+ * their scores, then follows `/api/events` for the devices on the page, reloading after every
  * reconnect.
  *
  * Every string that comes from the gateway (device ids, stream and field names) reaches the
@@ -48,6 +49,9 @@ h2 { font-size: 1rem; margin: 0 0 .5rem; }
 #counters dd { margin: 0; font-size: 1.15rem; font-variant-numeric: tabular-nums; }
 #snapshot-error { color: var(--anomaly); margin: .3rem 0 0; }
 #snapshot-error:empty { display: none; }
+#fleet-controls { display: flex; flex-wrap: wrap; align-items: center; gap: .4rem .8rem;
+  margin: 0 0 .6rem; font-size: .85rem; }
+#fleet-controls input, #fleet-controls select, #fleet-controls button { font: inherit; }
 #devices { display: grid; grid-template-columns: repeat(auto-fill, minmax(22rem, 1fr)); gap: .8rem; }
 .device { background: var(--card); border: 1px solid var(--line); border-radius: .4rem; padding: .6rem; }
 .device h3 { margin: 0; font-size: .95rem; overflow-wrap: anywhere; }
@@ -137,6 +141,18 @@ export function dashboardPage(nonce: string): string {
   <section aria-labelledby="devices-title">
     <h2 id="devices-title">Devices <span class="muted">(anomaly score: an autoencoder's is its
       reconstruction error; log scale; dashed: threshold; shaded: learning; red: incidents)</span></h2>
+    <div id="fleet-controls">
+      <label>state <select id="device-state">
+        <option value="">all</option><option value="alerting">alerting</option>
+        <option value="calibrating">calibrating</option><option value="learning">learning</option>
+        <option value="normal">normal</option></select></label>
+      <label>device <input id="device-search" type="search" placeholder="search ids" size="16"
+        autocomplete="off"></label>
+      <button id="page-prev" type="button" disabled>‹ previous</button>
+      <span id="page-range" class="muted">–</span>
+      <button id="page-next" type="button" disabled>next ›</button>
+      <span id="fleet-states" class="muted"></span>
+    </div>
     <p id="no-devices" class="muted">No device has sent telemetry yet.</p>
     <div id="devices"></div>
   </section>

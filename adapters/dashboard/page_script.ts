@@ -6,9 +6,11 @@
  * no imports but types, no names from this module's scope, nothing TypeScript-only that needs
  * more than erasing (no enums, no parameter properties).
  *
- * It loads `/api/status`, `/api/devices`, each device's scores, the incidents and the recent
- * alerts, then follows `/api/events`, reloading after every reconnect (and the incidents, at
- * most once a second, when one opens, closes or gets an alert). Every string from the gateway reaches
+ * It loads `/api/status`, the incidents, the recent alerts and one page of `/api/devices`
+ * (alerting devices first; filtered by state and searched by id) with its devices' scores, then
+ * follows `/api/events` for those devices, reloading after every reconnect. The page of devices
+ * is asked for again at most every 2 s and the incidents at most every second, so a fleet of any
+ * size costs the page a bounded number of requests and events. Every string from the gateway reaches
  * the document through `textContent` or `setAttribute`, never as markup.
  *
  * @module
@@ -69,6 +71,14 @@ export function dashboardScript(chartPoints: number): void {
   let incidents: Incident[] = [];
   let incidentsLoaded = 0;
   let incidentTimer: ReturnType<typeof setTimeout> | 0 = 0;
+  const PAGE_SIZE = 24;
+  /** Fewest milliseconds between two reloads of the page of devices. */
+  const PAGE_RELOAD_MS = 2000;
+  let pageOffset = 0;
+  let pageLoaded = 0;
+  let pageTimer: ReturnType<typeof setTimeout> | 0 = 0;
+  let followedIds = "";
+  let source: EventSource | null = null;
 
   function $(id: string): HTMLElement {
     const e = document.getElementById(id);
@@ -159,7 +169,7 @@ export function dashboardScript(chartPoints: number): void {
     chart.setAttribute("data-device", id);
     chart.setAttribute("aria-label", "scores of " + id);
     card.append(head, meta, progress, chart);
-    insertSorted(card, id);
+    $("devices").append(card); // showPage puts it in the page's order
     const d: DeviceView = {
       id,
       card,
@@ -177,25 +187,13 @@ export function dashboardScript(chartPoints: number): void {
     refreshDeviceChoices();
     return d;
   }
-  function insertSorted(card: HTMLElement, id: string): void {
-    const list = $("devices");
-    let next: Element | null = null;
-    for (let i = 0; i < list.children.length; i++) {
-      if ((list.children[i].getAttribute("data-device") ?? "") > id) {
-        next = list.children[i];
-        break;
-      }
-    }
-    list.insertBefore(card, next);
-    $("no-devices").hidden = true;
-  }
+
   function forget(id: string): void {
     const d = devices.get(id);
     if (!d) return;
     d.card.remove();
     devices.delete(id);
     dirty.delete(d);
-    $("no-devices").hidden = devices.size > 0;
     refreshDeviceChoices();
   }
   function setPhase(d: DeviceView, phase: DevicePhase): void {
@@ -514,85 +512,143 @@ export function dashboardScript(chartPoints: number): void {
     }, wait);
   }
 
-  // ---- loading and following -------------------------------------------------------------------
-  function showDevices(list: DeviceSummary[]): void {
+  // ---- the fleet, a page at a time: alerting devices first, then by id -------------------------
+  interface DevicePageBody {
+    devices: DeviceSummary[];
+    total: number;
+    offset: number;
+    states: Record<DeviceState, number>;
+  }
+  function pageQuery(): string {
+    const state = ($("device-state") as HTMLSelectElement).value;
+    const search = ($("device-search") as HTMLInputElement).value.trim();
+    return "/api/devices?limit=" + PAGE_SIZE + "&offset=" + pageOffset +
+      (state ? "&state=" + encodeURIComponent(state) : "") +
+      (search ? "&q=" + encodeURIComponent(search) : "");
+  }
+  // Cards for the page's devices only, in its order; charts fetched for the new ones.
+  function showPage(page: DevicePageBody): Promise<unknown> {
+    if (page.total > 0 && page.offset >= page.total) {
+      pageOffset = Math.max(0, Math.floor((page.total - 1) / PAGE_SIZE) * PAGE_SIZE);
+      return loadPage();
+    }
+    const fresh = page.devices.filter((s) => !devices.has(s.id));
     const seen = new Set<string>();
-    list.forEach((s) => {
+    page.devices.forEach((s) => {
       seen.add(s.id);
       summarize(s);
     });
     Array.from(devices.keys()).forEach((id) => {
       if (!seen.has(id)) forget(id);
     });
+    const list = $("devices");
+    page.devices.forEach((s) => list.append(devices.get(s.id)!.card));
+    $("no-devices").hidden = page.total > 0;
+    const last = Math.min(page.offset + page.devices.length, page.total);
+    $("page-range").textContent = page.total === 0
+      ? "no device"
+      : (page.offset + 1) + "–" + last + " of " + count(page.total);
+    ($("page-prev") as HTMLButtonElement).disabled = page.offset === 0;
+    ($("page-next") as HTMLButtonElement).disabled = last >= page.total;
+    $("fleet-states").textContent = (["alerting", "calibrating", "learning", "normal"] as const)
+      .map((state) => count(page.states[state]) + " " + state).join(" · ");
+    const ids = page.devices.map((s) => s.id).join(",");
+    if (ids !== followedIds) {
+      followedIds = ids;
+      follow();
+    }
+    return Promise.all(fresh.map((s) =>
+      api<{ points: ScorePoint[] }>(
+        "/api/devices/" + encodeURIComponent(s.id) + "/scores?limit=" + CHART_POINTS,
+      )
+        .then((h) => {
+          const d = devices.get(s.id);
+          if (d) seed(d, h.points);
+        })
+        .catch(() => {/* the device went away meanwhile */})
+    ));
+  }
+  function loadPage(): Promise<unknown> {
+    pageLoaded = Date.now();
+    return api<DevicePageBody>(pageQuery()).then(showPage).catch((error: Error) => {
+      $("load-error").textContent = "cannot load the devices: " + error.message;
+    });
+  }
+  // The page is asked for again at most every status interval, so its order follows the fleet.
+  function pageChanged(): void {
+    if (pageTimer) return;
+    pageTimer = globalThis.setTimeout(() => {
+      pageTimer = 0;
+      loadPage();
+    }, Math.max(0, pageLoaded + PAGE_RELOAD_MS - Date.now()));
   }
   function load(): Promise<unknown> {
     return Promise.all([
       api<StatusBody>("/api/status"),
-      api<{ devices: DeviceSummary[] }>("/api/devices"),
       api<{ alerts: AlertEvent[] }>("/api/alerts?limit=" + MAX_ALERT_ROWS),
       api<{ incidents: Incident[] }>("/api/incidents?limit=" + MAX_INCIDENT_ROWS),
     ])
-      .then(([statusBody, list, recent, incidentList]) => {
+      .then(([statusBody, recent, incidentList]) => {
         showStatus(statusBody);
-        showDevices(list.devices);
         showIncidents(incidentList.incidents);
         const body = $("alerts");
         while (body.firstChild) body.firstChild.remove();
         recent.alerts.slice().reverse().forEach(addAlert);
-        return Promise.all(list.devices.map((s) =>
-          api<{ points: ScorePoint[] }>(
-            "/api/devices/" + encodeURIComponent(s.id) + "/scores?limit=" + CHART_POINTS,
-          )
-            .then((h) => {
-              const d = devices.get(s.id);
-              if (d) seed(d, h.points);
-            })
-            .catch(() => {/* the device went away meanwhile */})
-        ));
+        return loadPage();
       })
       .catch((error: Error) => {
         $("load-error").textContent = "cannot load: " + error.message;
       });
   }
+  // One event stream, for the devices on the page; opened again when the page changes.
   function follow(): void {
-    const source = new EventSource("/api/events");
+    if (source) source.close();
+    const current = new EventSource("/api/events?devices=" + encodeURIComponent(followedIds));
+    source = current;
     let opened = 0;
     $("events").setAttribute("data-state", "connecting");
-    source.onopen = () => {
+    current.onopen = () => {
       $("events").setAttribute("data-state", "live");
       $("events").textContent = "live";
       $("load-error").textContent = "";
       if (opened++ > 0) load(); // a reconnect: catch up on what was missed
     };
-    source.onerror = () => {
-      $("events").setAttribute("data-state", source.readyState === 2 ? "down" : "connecting");
-      $("events").textContent = source.readyState === 2 ? "disconnected" : "reconnecting…";
+    current.onerror = () => {
+      $("events").setAttribute("data-state", current.readyState === 2 ? "down" : "connecting");
+      $("events").textContent = current.readyState === 2 ? "disconnected" : "reconnecting…";
     };
-    source.addEventListener("status", (e) => {
+    current.addEventListener("status", (e) => {
       const m = JSON.parse(e.data) as { status: StatusBody; devices: DeviceSummary[] };
       showStatus(m.status);
-      showDevices(m.devices);
+      m.devices.forEach((s) => {
+        if (devices.has(s.id)) summarize(s);
+      });
+      pageChanged();
     });
-    source.addEventListener("score", (e) => {
+    current.addEventListener("score", (e) => {
       const s = JSON.parse(e.data) as ScorePoint & { device: string; phase: DevicePhase };
-      const d = device(s.device);
+      const d = devices.get(s.device);
+      if (!d) return;
       setPhase(d, s.phase);
       d.fields.score.textContent = fmt(s.score);
       d.fields.threshold.textContent = fmt(s.threshold);
       addPoint(d, { ts: s.ts, score: s.score, threshold: s.threshold, anomaly: s.anomaly });
       countScore(d, s.anomaly);
     });
-    source.addEventListener("alert", (e) => {
+    current.addEventListener("alert", (e) => {
       addAlert((JSON.parse(e.data) as { alert: AlertEvent }).alert);
       incidentsChanged();
     });
-    source.addEventListener("incident", incidentsChanged);
-    source.addEventListener("state", (e) => {
+    current.addEventListener("incident", () => {
+      incidentsChanged();
+      pageChanged(); // an alerting device moves to the first page
+    });
+    current.addEventListener("state", (e) => {
       const m = JSON.parse(e.data) as { device: string; state: DeviceState };
       const d = devices.get(m.device);
       if (d) setState(d, m.state);
     });
-    source.addEventListener("snapshot", (e) => {
+    current.addEventListener("snapshot", (e) => {
       if (status) {
         status.lastSnapshotAt = (JSON.parse(e.data) as { at: number }).at;
         tick();
@@ -651,7 +707,30 @@ export function dashboardScript(chartPoints: number): void {
     change("PUT", chosenDevice() + "/mute", { minutes: null });
   });
 
+  // ---- paging, filtering and searching the fleet ------------------------------------------------
+  $("page-prev").addEventListener("click", () => {
+    pageOffset = Math.max(0, pageOffset - PAGE_SIZE);
+    loadPage();
+  });
+  $("page-next").addEventListener("click", () => {
+    pageOffset += PAGE_SIZE;
+    loadPage();
+  });
+  $("device-state").addEventListener("change", () => {
+    pageOffset = 0;
+    loadPage();
+  });
+  let searchTimer: ReturnType<typeof setTimeout> | 0 = 0;
+  $("device-search").addEventListener("input", () => {
+    if (searchTimer) clearTimeout(searchTimer);
+    searchTimer = globalThis.setTimeout(() => {
+      searchTimer = 0;
+      pageOffset = 0;
+      loadPage();
+    }, 250);
+  });
+
   globalThis.addEventListener("resize", () => devices.forEach(touch));
   setInterval(tick, 1000);
-  load().then(follow);
+  load();
 }

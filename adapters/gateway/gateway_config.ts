@@ -30,6 +30,8 @@ export interface DashboardConfig {
   port: number;
   /** Bearer token for mutating endpoints; without one they are disabled. */
   token?: string;
+  /** Devices given per-device series in `/metrics` (alerting first; 0: none). */
+  deviceMetrics: number;
 }
 
 /** Where and how often detector state is saved. */
@@ -63,6 +65,7 @@ export const GATEWAY_DEFAULTS = {
   reconnectMaxMs: 30000,
   dashboardHost: "127.0.0.1",
   dashboardPort: 8080,
+  deviceMetrics: 1000,
   snapshotDir: "./state",
   intervalSeconds: 60,
   keep: 3,
@@ -157,7 +160,7 @@ function topicLevelsProblem(topic: string): boolean {
 function readDashboard(value: unknown, problems: ConfigProblems): DashboardConfig {
   const p = "dashboard";
   const read = keyReaders(
-    readObject(value, p, ["enabled", "host", "port", "token"], problems) ?? {},
+    readObject(value, p, ["enabled", "host", "port", "token", "deviceMetrics"], problems) ?? {},
     p,
     problems,
   );
@@ -171,6 +174,7 @@ function readDashboard(value: unknown, problems: ConfigProblems): DashboardConfi
     host: read.string("host", GATEWAY_DEFAULTS.dashboardHost)!,
     port: read.integer("port", GATEWAY_DEFAULTS.dashboardPort, 0, 65535),
     token,
+    deviceMetrics: read.integer("deviceMetrics", GATEWAY_DEFAULTS.deviceMetrics, 0, 1_000_000),
   };
 }
 

@@ -180,7 +180,8 @@ export const PIPELINE_DEFAULTS = {
   calibrationWindow: 1000,
   maxDevices: 256,
   queueCapacity: 4096,
-  historyPoints: 2048,
+  // What the dashboard draws and a snapshot keeps: more costs 25 bytes a point per device.
+  historyPoints: 300,
   maxPayloadBytes: 65536,
   // Long enough that a fault's alerts, which come and go, make one incident.
   incidentQuietSeconds: 30,

@@ -792,9 +792,9 @@ export class KernelHeap {
   readonly kernel: AutoencoderKernel | undefined;
   /** Which arithmetic runs here (the one asked for, or `"ts"` where that cannot run). */
   readonly kind: AutoencoderKernelKind;
-  /** Byte offset of the 2^(j/64) table. */
+  /** Byte offset of the 2^(j/64) table (-1 for the TypeScript loops, which need none here). */
   readonly expTable: number;
-  /** Byte offset of the 2^m table. */
+  /** Byte offset of the 2^m table (-1 for the TypeScript loops). */
   readonly expPow2: number;
   #next = 0;
 
@@ -803,22 +803,27 @@ export class KernelHeap {
    * `kind` (`true` means `"wasm"`, `false` `"ts"`); the TypeScript loops where it cannot run.
    */
   constructor(bytes: number, kind: AutoencoderKernelKind | boolean) {
-    const total = 8 * (EXP_TABLE.length + POW2_TABLE.length) + align8(bytes) + 8;
+    const tables = 8 * (EXP_TABLE.length + POW2_TABLE.length);
     const asked = runnableKernel(kind === true ? "wasm" : kind === false ? "ts" : kind);
     const module = asked === "ts" ? null : kernelModule(asked);
     if (module === null) {
-      this.buffer = new ArrayBuffer(total);
+      // The loops read the shared tables of core/math: a copy here would be 16 KB per model,
+      // most of a small device's memory.
+      this.buffer = new ArrayBuffer(align8(bytes) + 8);
       this.kernel = undefined;
       this.kind = "ts";
-    } else {
-      this.kind = asked;
-      const pages = Math.max(1, Math.ceil(total / 65536));
-      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-      this.buffer = memory.buffer as ArrayBuffer; // not shared: no `shared` flag
-      const imports = { env: { memory, exp: Math.exp } };
-      this.kernel = new WebAssembly.Instance(module, imports)
-        .exports as unknown as AutoencoderKernel;
+      this.expTable = -1;
+      this.expPow2 = -1;
+      return;
     }
+    const total = tables + align8(bytes) + 8;
+    this.kind = asked;
+    const pages = Math.max(1, Math.ceil(total / 65536));
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.buffer = memory.buffer as ArrayBuffer; // not shared: no `shared` flag
+    const imports = { env: { memory, exp: Math.exp } };
+    this.kernel = new WebAssembly.Instance(module, imports)
+      .exports as unknown as AutoencoderKernel;
     const table = this.f64(EXP_TABLE.length);
     table.set(EXP_TABLE);
     this.expTable = table.byteOffset;

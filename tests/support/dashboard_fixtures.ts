@@ -33,10 +33,18 @@ export class OfflineGateway {
   readonly #signals = new Map<string, SensorSignal>();
   #ts = Date.UTC(2024, 0, 1);
 
-  /** A gateway of one stream of `fields`, with `model` (the fixtures' small KitNET when absent). */
-  constructor(fields: string[] = ["t", "h", "v"], model?: Record<string, unknown>) {
+  /**
+   * A gateway of one stream of `fields`, with `model` (the fixtures' small KitNET when absent),
+   * holding at most `maxDevices` devices (8 when absent).
+   */
+  constructor(
+    fields: string[] = ["t", "h", "v"],
+    model?: Record<string, unknown>,
+    maxDevices?: number,
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), "foxtail-dashboard-"));
     const raw = smallConfig({ snapshots: { dir: this.dir, intervalSeconds: 0, keep: 2 } });
+    if (maxDevices !== undefined) (raw.limits as Record<string, unknown>).maxDevices = maxDevices;
     const stream = (raw.streams as { payload: { fields: string[] }; model: unknown }[])[0];
     stream.payload.fields = fields;
     if (model !== undefined) stream.model = model;

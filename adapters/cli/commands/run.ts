@@ -128,10 +128,10 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
  * port is taken) is reported and left out: detection and MQTT go on without it.
  */
 async function serveDashboard(gateway: GatewayRunner): Promise<DashboardServer | undefined> {
-  const { enabled, host, port, token } = gateway.config.dashboard;
+  const { enabled, host, port, token, deviceMetrics } = gateway.config.dashboard;
   if (!enabled) return undefined;
   try {
-    const server = await startDashboard(gateway, { host, port, token });
+    const server = await startDashboard(gateway, { host, port, token, deviceMetrics });
     const changes = token === undefined
       ? "read-only: no dashboard.token configured"
       : "changes need the bearer token";

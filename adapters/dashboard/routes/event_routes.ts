@@ -1,6 +1,7 @@
 /**
- * `GET /api/events`: server-sent events (a status every few seconds, every score, alert and
- * snapshot), to a bounded number of clients, each with a bounded buffer: a client too slow to
+ * `GET /api/events`: server-sent events (a status every few seconds, every score, state,
+ * alert, incident and snapshot; `?devices=a,b` limits scores, states and the status's devices
+ * to those devices), to a bounded number of clients, each with a bounded buffer: a client too slow to
  * keep up is cut off and counted, never buffered without end.
  *
  * @module
@@ -11,7 +12,11 @@ import type { GatewayEvent } from "../../gateway/mod.ts";
 import { EventStream } from "../event_stream.ts";
 import { failure } from "../responses.ts";
 import { safeJson } from "../safe_json.ts";
-import { type DashboardShared, statusBody } from "./shared.ts";
+import { type DashboardShared, readFollowedDevices, statusBody } from "./shared.ts";
+import { queryDevices } from "../../../core/gateway/mod.ts";
+
+/** Devices a `status` event carries for a client that follows no list of its own. */
+export const STATUS_DEVICES = 100;
 
 /** How the event streams are bounded and paced. */
 export interface EventRouteOptions {
@@ -43,6 +48,8 @@ export function eventRoutes(shared: DashboardShared, options: EventRouteOptions)
       counters.eventClientsRefused++;
       return failure(c, 503, `too many event-stream clients (at most ${maxEventClients})`);
     }
+    const followed = readFollowedDevices(c);
+    if (typeof followed === "string") return failure(c, 400, followed);
     let unsubscribe = () => {};
     const timers: ReturnType<typeof setInterval>[] = [];
     const stream = new EventStream({
@@ -58,12 +65,22 @@ export function eventRoutes(shared: DashboardShared, options: EventRouteOptions)
     });
     streams.add(stream);
     counters.eventClients = streams.size;
+    // The followed devices (a page of cards), or the first page of the fleet: never every
+    // device of a large one, every few seconds.
     const sendStatus = () => {
-      stream.send("status", safeJson({ status: statusBody(shared), devices: view.devices() }));
+      const all = view.devices();
+      const devices = followed === undefined
+        ? queryDevices(all, { limit: STATUS_DEVICES }).devices
+        : all.filter((d) => followed.has(d.id));
+      stream.send("status", safeJson({ status: statusBody(shared), devices }));
     };
     stream.raw("retry: 3000\n: foxtail events\n\n");
     sendStatus();
     unsubscribe = view.subscribe((event: GatewayEvent) => {
+      // A device's scores and states reach only a client that follows it (or follows all).
+      if (followed !== undefined && (event.type === "score" || event.type === "state")) {
+        if (!followed.has(event.device)) return;
+      }
       stream.send(event.type, safeJson(event));
     });
     timers.push(

@@ -7,25 +7,29 @@
  */
 
 import { Hono } from "hono";
-import { describeValue } from "../../../core/gateway/mod.ts";
+import { describeValue, queryDevices } from "../../../core/gateway/mod.ts";
 import { gatewayMetrics } from "../gateway_metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../prometheus_text.ts";
 import { failure, json, readLimit } from "../responses.ts";
-import { type DashboardShared, statusBody } from "./shared.ts";
+import { type DashboardShared, readDeviceQuery, statusBody } from "./shared.ts";
 
 /** Senders of refused messages `/api/rejections` lists when no `?limit=` is given. */
 export const DEFAULT_REJECT_SOURCES = 50;
 
 /** The reading routes over `shared`. */
 export function readRoutes(shared: DashboardShared): Hono {
-  const { view, counters, now } = shared;
+  const { view, counters, now, deviceMetrics } = shared;
   const app = new Hono();
 
   app.get("/healthz", (c) => json(c, { ok: true }, 200));
 
   app.get("/api/status", (c) => json(c, statusBody(shared), 200));
 
-  app.get("/api/devices", (c) => json(c, { devices: view.devices() }, 200));
+  app.get("/api/devices", (c) => {
+    const query = readDeviceQuery(c);
+    if (typeof query === "string") return failure(c, 400, query);
+    return json(c, queryDevices(view.devices(), query), 200);
+  });
 
   app.get("/api/devices/:id/scores", (c) => {
     const id = c.req.param("id");
@@ -61,7 +65,7 @@ export function readRoutes(shared: DashboardShared): Hono {
   });
 
   app.get("/metrics", (c) => {
-    return c.body(gatewayMetrics(view, counters, now()), 200, {
+    return c.body(gatewayMetrics(view, counters, now(), deviceMetrics), 200, {
       "Content-Type": PROMETHEUS_CONTENT_TYPE,
     });
   });
