@@ -18,6 +18,12 @@ import { ScoreHistory } from "./score_history.ts";
 /** Where a device's detector is: learning its feature map, training, calibrating, scoring. */
 export type DevicePhase = "mapping" | "training" | "calibrating" | "executing";
 
+/**
+ * A device's state in words: learning (its model's grace periods), calibrating (scoring, its
+ * threshold not yet set), normal, or alerting (an incident is open).
+ */
+export type DeviceState = "learning" | "calibrating" | "normal" | "alerting";
+
 /** One feature's share of a score, for a model that has one per input. */
 export interface FeatureError {
   /** The feature's name. */
@@ -108,6 +114,11 @@ export class DeviceDetector {
   messages = 0;
   /** Anomalies flagged. */
   anomalies = 0;
+  /**
+   * Its state as the gateway last reported it (undefined: not since it was made or restored);
+   * kept here, not in a table, so that the check costs a field read per message.
+   */
+  reportedState: DeviceState | undefined = undefined;
   readonly #settings: DetectorSettings;
   readonly #detector: Detector;
   readonly #calibration: Calibration;

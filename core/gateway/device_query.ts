@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { DeviceState, DeviceSummary } from "./gateway_engine.ts";
+import type { DeviceState } from "./device_detector.ts";
+import type { DeviceSummary } from "./gateway_engine.ts";
 
 /** Every state, in the order the counts list them. */
 export const DEVICE_STATES: readonly DeviceState[] = [

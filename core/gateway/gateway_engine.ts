@@ -17,6 +17,7 @@ import {
   type DetectorSettings,
   DeviceDetector,
   type DevicePhase,
+  type DeviceState,
   type Verdict,
 } from "./device_detector.ts";
 import { DropOldestQueue } from "./drop_oldest_queue.ts";
@@ -44,12 +45,6 @@ const SNAPSHOT_KIND = "GWAY";
  * 1 (KitNET on raw values) to 4 are still read.
  */
 const SNAPSHOT_VERSION = 5;
-
-/**
- * A device's state in words: learning (its model's grace periods), calibrating (scoring, its
- * threshold not yet set), normal, or alerting (an incident is open).
- */
-export type DeviceState = "learning" | "calibrating" | "normal" | "alerting";
 
 /** An anomaly, as published and kept among the recent alerts. */
 export interface AlertEvent {
@@ -191,8 +186,6 @@ export class GatewayEngine {
   readonly #alerts: (AlertEvent | undefined)[] = new Array(RECENT_ALERTS).fill(undefined);
   #alertCount = 0;
   #incidents: IncidentLog;
-  /** Each held device's state as last reported through `output.state`. */
-  readonly #reported = new Map<string, DeviceState>();
   readonly #take = (topic: string, payload: Uint8Array, receivedAt: number): void => {
     this.#process(topic, payload, receivedAt);
   };
@@ -332,15 +325,14 @@ export class GatewayEngine {
   /** Tells `output.state` of a change of the device's state. */
   #report(detector: DeviceDetector, alerting: boolean): void {
     const state = alerting ? "alerting" : stateOfPhase(detector.phase);
-    const previous = this.#reported.get(detector.id);
+    const previous = detector.reportedState;
     if (previous === state) return;
-    this.#reported.set(detector.id, state);
+    detector.reportedState = state;
     this.output?.state?.(detector.id, state, previous);
   }
 
   /** A device left the table: its incident closes, its mute ends. */
   #forget(id: string, at: number): void {
-    this.#reported.delete(id);
     const change = this.#incidents.forget(id, at);
     if (change !== undefined) this.output?.incident?.(change);
   }
@@ -603,7 +595,6 @@ export class GatewayEngine {
     this.#anomalies = anomalies;
     this.#rejected.set(rejected);
     this.#incidents = incidents;
-    this.#reported.clear();
     // A device that was not restored keeps no open incident or mute.
     for (const incident of incidents.list({ state: "open" })) {
       if (this.#devices.peek(incident.device) === undefined) {
