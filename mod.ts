@@ -142,7 +142,6 @@ export {
 } from "./core/gateway/mod.ts";
 export {
   type AlertEvent,
-  type DeviceState,
   type DeviceSummary,
   type GatewayCounters,
   GatewayEngine,
@@ -154,6 +153,7 @@ export {
   type Attribution,
   DeviceDetector,
   type DevicePhase,
+  type DeviceState,
   type FeatureError,
   type Verdict,
 } from "./core/gateway/mod.ts";
@@ -163,6 +163,18 @@ export { DropOldestQueue } from "./core/gateway/mod.ts";
 export { LruTable } from "./core/gateway/mod.ts";
 export { REJECT_TEXT_KEPT, type RejectSource, RejectTally } from "./core/gateway/mod.ts";
 export { ScoreHistory, type ScorePoint } from "./core/gateway/mod.ts";
+export {
+  DIGEST_RANGES,
+  type DigestPoint,
+  type DigestRange,
+  ScoreDigest,
+} from "./core/gateway/mod.ts";
+export {
+  DEVICE_STATES,
+  type DevicePage,
+  type DeviceQuery,
+  queryDevices,
+} from "./core/gateway/mod.ts";
 export {
   type Incident,
   type IncidentChange,

@@ -178,6 +178,12 @@ describe("dashboard in headless Chromium", () => {
         const listed = await (await fetch(new URL("api/incidents", again.url))).json();
         const devices = listed.incidents.map((i: { device: string }) => i.device);
         assert.ok(devices.includes(FIRST_FAULTY), `incidents after the restart: ${devices}`);
+        // And the last hour's chart: the device's downsampled scores came back with it.
+        const hour = await (await fetch(
+          new URL(`api/devices/${FIRST_FAULTY}/history?range=hour`, again.url),
+        )).json();
+        const scored = hour.points.filter((p: { learning: boolean }) => !p.learning);
+        assert.ok(scored.length > 0, `the last hour after the restart: ${JSON.stringify(hour)}`);
       } finally {
         assert.equal(await again.stop("SIGTERM"), 0, again.stderr());
       }

@@ -2,7 +2,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { SAVED_HISTORY_POINTS } from "../core/gateway/mod.ts";
 import { GatewayEngine } from "../core/gateway/mod.ts";
-import { seal, unseal } from "../core/codec/mod.ts";
+import { ByteWriter, seal, unseal } from "../core/codec/mod.ts";
+import { ScoreDigest } from "../core/gateway/mod.ts";
 import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import {
   faultPayload,
@@ -103,9 +104,12 @@ describe("gateway snapshots", () => {
     const { payload } = unseal(engine.toBytes(5), "GWAY", [5]);
     const points = engine.device("a")!.history.length;
     const hostile = payload.slice();
-    // The newest point's score: its time is 8 bytes before it, the device's block ends with the
-    // point, and the empty incident log after it takes 28 bytes (2 f64 and 3 u32 counts).
-    new DataView(hostile.buffer).setFloat64(hostile.length - 28 - 17, NaN, true);
+    // The newest point's score: its time is 8 bytes before it, the history ends with the point;
+    // the device's downsampled scores follow it, then the empty incident log (28 bytes: 2 f64
+    // and 3 u32 counts).
+    const digest = new ByteWriter();
+    new ScoreDigest().write(digest);
+    new DataView(hostile.buffer).setFloat64(hostile.length - 28 - digest.length - 17, NaN, true);
     assert.ok(points > 0);
     const report = recordingEngine().engine.restore(seal("GWAY", 5, hostile));
     assert.equal(report.devices, 0);

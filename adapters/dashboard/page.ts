@@ -79,6 +79,7 @@ h2 { font-size: 1rem; margin: 0 0 .5rem; }
 .chart .score { fill: none; stroke: var(--score); stroke-width: 1.3; }
 .chart .threshold { fill: none; stroke: var(--threshold); stroke-width: 1.2; stroke-dasharray: 4 3; }
 .chart .anomaly { fill: var(--anomaly); }
+.chart .band { fill: var(--score); opacity: .22; }
 table { width: 100%; border-collapse: collapse; background: var(--card); font-size: .85rem; }
 /* A fault can raise an alert per reading: the newest rows scroll in a box, not down the page. */
 .scroll { max-height: 22rem; overflow-y: auto; }
@@ -148,6 +149,9 @@ export function dashboardPage(nonce: string): string {
         <option value="normal">normal</option></select></label>
       <label>device <input id="device-search" type="search" placeholder="search ids" size="16"
         autocomplete="off"></label>
+      <label>chart <select id="chart-range">
+        <option value="live">live points</option><option value="hour">last hour</option>
+        <option value="day">last day</option></select></label>
       <button id="page-prev" type="button" disabled>‹ previous</button>
       <span id="page-range" class="muted">–</span>
       <button id="page-next" type="button" disabled>next ›</button>

@@ -21,6 +21,7 @@ import type {
   DevicePhase,
   DeviceState,
   DeviceSummary,
+  DigestPoint,
   ScorePoint,
 } from "../../core/gateway/mod.ts";
 import type { Incident } from "../../core/incidents/mod.ts";
@@ -47,6 +48,15 @@ interface DeviceView {
   messages?: number;
   anomalies?: number;
   summary?: DeviceSummary;
+  /** The last hour's or day's buckets, when the chart shows one. */
+  digest?: DigestBody;
+}
+
+/** What `/api/devices/:id/history` answers. */
+interface DigestBody {
+  range: "hour" | "day";
+  bucketMs: number;
+  points: DigestPoint[];
 }
 
 /**
@@ -79,6 +89,10 @@ export function dashboardScript(chartPoints: number): void {
   let pageTimer: ReturnType<typeof setTimeout> | 0 = 0;
   let followedIds = "";
   let source: EventSource | null = null;
+  /** What the charts show: the live points, or the last hour's or day's buckets. */
+  let chartRange = "live";
+  /** How often the hour's and day's buckets are asked for again (a bucket is 30 s or more). */
+  const DIGEST_RELOAD_MS = 30_000;
 
   function $(id: string): HTMLElement {
     const e = document.getElementById(id);
@@ -271,27 +285,20 @@ export function dashboardScript(chartPoints: number): void {
     dirty.forEach(drawChart);
     dirty.clear();
   }
-  function drawChart(d: DeviceView): void {
-    const chart = d.chart, pts = d.points;
+  // The axes of a chart over [t0, t1] and the scores in [lo, hi] (log scale), its grid, its
+  // caption and the device's incidents as bands; returns the scales.
+  function axes(
+    d: DeviceView,
+    extent: { t0: number; t1: number; lo: number; hi: number },
+    caption: string,
+  ): { x: (ts: number) => number; y: (v: number) => number } {
+    const chart = d.chart;
     // Drawn at the element's own width, so text and strokes are not stretched.
     const W = Math.max(200, Math.round(chart.getBoundingClientRect().width) || 600);
     chart.setAttribute("viewBox", "0 0 " + W + " " + H);
-    chart.setAttribute("data-points", String(d.received));
-    chart.setAttribute("data-drawn", String(pts.length));
     while (chart.firstChild) chart.firstChild.remove();
-    let lo = Infinity, hi = -Infinity, t0 = Infinity, t1 = -Infinity;
-    pts.forEach((p) => {
-      if (p.score > 0) {
-        lo = Math.min(lo, p.score);
-        hi = Math.max(hi, p.score);
-      }
-      if (p.threshold !== null && p.threshold > 0) {
-        lo = Math.min(lo, p.threshold);
-        hi = Math.max(hi, p.threshold);
-      }
-      t0 = Math.min(t0, p.ts);
-      t1 = Math.max(t1, p.ts);
-    });
+    let { lo, hi } = extent;
+    const { t0, t1 } = extent;
     if (!(lo < Infinity)) {
       lo = 1e-3;
       hi = 1;
@@ -312,42 +319,72 @@ export function dashboardScript(chartPoints: number): void {
       label.textContent = "1e" + e;
       chart.append(label);
     }
-    if (pts.length > 0) {
+    if (caption) {
       const span = svg("text", { "class": "tick", x: W - RIGHT, y: H - 3, "text-anchor": "end" });
-      span.textContent = pts.length + " points, " + ago((t1 - t0) / 1000);
+      span.textContent = caption;
       chart.append(span);
     }
-    // Incidents of this device on the time axis, as bands.
-    incidents.forEach((i) => {
-      if (i.device !== d.id || pts.length === 0) return;
-      const from = Math.max(i.start, t0), to = Math.min(i.closedAt === null ? t1 : i.end, t1);
-      if (to < from) return;
-      const band = svg("rect", {
-        "class": "incident",
-        x: x(from),
-        y: TOP,
-        width: Math.max(2, x(to) - x(from)),
-        height: H - TOP - BOTTOM,
+    if (t1 >= t0) {
+      incidents.forEach((i) => {
+        if (i.device !== d.id) return;
+        const from = Math.max(i.start, t0), to = Math.min(i.closedAt === null ? t1 : i.end, t1);
+        if (to < from) return;
+        const band = svg("rect", {
+          "class": "incident",
+          x: x(from),
+          y: TOP,
+          width: Math.max(2, x(to) - x(from)),
+          height: H - TOP - BOTTOM,
+        });
+        band.setAttribute("data-incident", String(i.id));
+        chart.append(band);
       });
-      band.setAttribute("data-incident", String(i.id));
-      chart.append(band);
+    }
+    return { x, y };
+  }
+  // A span learnt from (no scores), shaded.
+  function shade(d: DeviceView, x: (ts: number) => number, from: number, to: number): void {
+    d.chart.append(svg("rect", {
+      "class": "learning",
+      x: x(from),
+      y: TOP,
+      width: Math.max(1, x(to) - x(from)),
+      height: H - TOP - BOTTOM,
+    }));
+  }
+  function drawChart(d: DeviceView): void {
+    d.chart.setAttribute("data-points", String(d.received));
+    d.chart.setAttribute("data-range", chartRange);
+    if (chartRange !== "live" && d.digest) drawDigest(d, d.digest);
+    else drawLive(d);
+  }
+  function drawLive(d: DeviceView): void {
+    const chart = d.chart, pts = d.points;
+    chart.setAttribute("data-drawn", String(pts.length));
+    const extent = { lo: Infinity, hi: -Infinity, t0: Infinity, t1: -Infinity };
+    pts.forEach((p) => {
+      if (p.score > 0) {
+        extent.lo = Math.min(extent.lo, p.score);
+        extent.hi = Math.max(extent.hi, p.score);
+      }
+      if (p.threshold !== null && p.threshold > 0) {
+        extent.lo = Math.min(extent.lo, p.threshold);
+        extent.hi = Math.max(extent.hi, p.threshold);
+      }
+      extent.t0 = Math.min(extent.t0, p.ts);
+      extent.t1 = Math.max(extent.t1, p.ts);
     });
+    const caption = pts.length > 0
+      ? pts.length + " points, " + ago((extent.t1 - extent.t0) / 1000)
+      : "";
+    const { x, y } = axes(d, extent, caption);
     // A score of 0 is a message learnt from, not a measurement: those spans are shaded bands,
     // and the score line is drawn only where there are scores.
     const lines: string[][] = [], limit: string[] = [];
     let learningFrom = -1;
-    const shade = (from: number, to: number) => {
-      chart.append(svg("rect", {
-        "class": "learning",
-        x: x(from),
-        y: TOP,
-        width: Math.max(1, x(to) - x(from)),
-        height: H - TOP - BOTTOM,
-      }));
-    };
     pts.forEach((p, k) => {
       if (p.score > 0) {
-        if (learningFrom >= 0) shade(pts[learningFrom].ts, p.ts);
+        if (learningFrom >= 0) shade(d, x, pts[learningFrom].ts, p.ts);
         learningFrom = -1;
         if (k === 0 || !(pts[k - 1].score > 0)) lines.push([]);
         lines[lines.length - 1].push(x(p.ts).toFixed(1) + "," + y(p.score).toFixed(1));
@@ -358,7 +395,7 @@ export function dashboardScript(chartPoints: number): void {
         limit.push(x(p.ts).toFixed(1) + "," + y(p.threshold).toFixed(1));
       }
     });
-    if (learningFrom >= 0) shade(pts[learningFrom].ts, pts[pts.length - 1].ts);
+    if (learningFrom >= 0) shade(d, x, pts[learningFrom].ts, pts[pts.length - 1].ts);
     if (limit.length > 1) {
       chart.append(svg("polyline", { "class": "threshold", points: limit.join(" ") }));
     }
@@ -370,6 +407,58 @@ export function dashboardScript(chartPoints: number): void {
         chart.append(svg("circle", { "class": "anomaly", cx: x(p.ts), cy: y(p.score), r: 2.5 }));
       }
     });
+  }
+  // The last hour or day: each bucket's min–max as a band, its mean as the line, the threshold
+  // in force now, learning buckets shaded.
+  function drawDigest(d: DeviceView, digest: DigestBody): void {
+    const chart = d.chart, pts = digest.points, threshold = d.threshold;
+    chart.setAttribute("data-drawn", String(pts.length));
+    const extent = {
+      lo: threshold !== null && threshold > 0 ? threshold : Infinity,
+      hi: threshold !== null && threshold > 0 ? threshold : -Infinity,
+      t0: Infinity,
+      t1: -Infinity,
+    };
+    pts.forEach((p) => {
+      if (p.min !== null && p.max !== null) {
+        if (p.min > 0) extent.lo = Math.min(extent.lo, p.min);
+        if (p.max > 0) extent.hi = Math.max(extent.hi, p.max);
+      }
+      extent.t0 = Math.min(extent.t0, p.ts);
+      extent.t1 = Math.max(extent.t1, p.ts + digest.bucketMs);
+    });
+    const span = digest.range === "hour" ? "last hour" : "last day";
+    const caption = span + ", " + pts.length + " buckets of " + ago(digest.bucketMs / 1000);
+    const { x, y } = axes(d, extent, pts.length > 0 ? caption : "");
+    const upper: string[] = [], lower: string[] = [], mean: string[][] = [];
+    let previous: DigestPoint | undefined;
+    pts.forEach((p) => {
+      if (p.learning || p.min === null || p.max === null || p.mean === null) {
+        shade(d, x, p.ts, p.ts + digest.bucketMs);
+        previous = undefined;
+        return;
+      }
+      const mid = x(p.ts + digest.bucketMs / 2).toFixed(1);
+      upper.push(mid + "," + y(p.max).toFixed(1));
+      lower.unshift(mid + "," + y(p.min).toFixed(1));
+      // A gap of more than one bucket breaks the mean line.
+      if (!previous || p.ts - previous.ts > digest.bucketMs) mean.push([]);
+      mean[mean.length - 1].push(mid + "," + y(p.mean).toFixed(1));
+      previous = p;
+    });
+    if (upper.length > 1) {
+      chart.append(svg("polygon", { "class": "band", points: upper.concat(lower).join(" ") }));
+    }
+    mean.forEach((line) => {
+      chart.append(svg("polyline", { "class": "score", points: line.join(" ") }));
+    });
+    if (threshold !== null && threshold > 0 && pts.length > 0) {
+      const at = y(threshold).toFixed(1);
+      chart.append(svg("polyline", {
+        "class": "threshold",
+        points: x(extent.t0).toFixed(1) + "," + at + " " + x(extent.t1).toFixed(1) + "," + at,
+      }));
+    }
   }
 
   // ---- counters --------------------------------------------------------------------------------
@@ -557,6 +646,7 @@ export function dashboardScript(chartPoints: number): void {
       followedIds = ids;
       follow();
     }
+    if (chartRange !== "live") loadDigests(fresh.map((s) => s.id));
     return Promise.all(fresh.map((s) =>
       api<{ points: ScorePoint[] }>(
         "/api/devices/" + encodeURIComponent(s.id) + "/scores?limit=" + CHART_POINTS,
@@ -567,6 +657,22 @@ export function dashboardScript(chartPoints: number): void {
         })
         .catch(() => {/* the device went away meanwhile */})
     ));
+  }
+  // The hour's or day's buckets of `ids` (the page's devices), for the charts.
+  function loadDigests(ids: string[]): void {
+    if (chartRange === "live") return;
+    const range = chartRange;
+    ids.forEach((id) => {
+      api<DigestBody>("/api/devices/" + encodeURIComponent(id) + "/history?range=" + range)
+        .then((body) => {
+          const d = devices.get(id);
+          if (d && chartRange === range) {
+            d.digest = body;
+            touch(d);
+          }
+        })
+        .catch(() => {/* the device went away meanwhile */});
+    });
   }
   function loadPage(): Promise<unknown> {
     pageLoaded = Date.now();
@@ -716,6 +822,15 @@ export function dashboardScript(chartPoints: number): void {
     pageOffset += PAGE_SIZE;
     loadPage();
   });
+  $("chart-range").addEventListener("change", (e) => {
+    chartRange = (e.target as HTMLSelectElement).value;
+    devices.forEach((d) => {
+      d.digest = undefined;
+      touch(d);
+    });
+    loadDigests(Array.from(devices.keys()));
+  });
+  setInterval(() => loadDigests(Array.from(devices.keys())), DIGEST_RELOAD_MS);
   $("device-state").addEventListener("change", () => {
     pageOffset = 0;
     loadPage();

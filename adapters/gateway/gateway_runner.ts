@@ -21,7 +21,12 @@ import type {
   IncidentQuery,
 } from "../../core/incidents/mod.ts";
 import { LatencyBuckets, type LatencySummary } from "../../core/gateway/mod.ts";
-import type { ScorePoint, VerdictRecord } from "../../core/gateway/mod.ts";
+import type {
+  DigestPoint,
+  DigestRange,
+  ScorePoint,
+  VerdictRecord,
+} from "../../core/gateway/mod.ts";
 import { verdictJson, verdictRecord } from "../../core/gateway/mod.ts";
 import { VERSION } from "../../core/version.ts";
 import { readModelFiles } from "../files/mod.ts";
@@ -88,6 +93,8 @@ export interface GatewayView {
   devices(): DeviceSummary[];
   /** A device's recent scores, oldest first; undefined for an unknown device. */
   deviceScores(id: string, limit?: number): ScorePoint[] | undefined;
+  /** A device's downsampled scores over the last hour or day; undefined for an unknown device. */
+  deviceHistory(id: string, range: DigestRange): DigestPoint[] | undefined;
   /** Recent alerts, newest first. */
   recentAlerts(): AlertEvent[];
   /** Incidents, open ones first, newest first. */
@@ -345,6 +352,11 @@ export class GatewayRunner implements GatewayView {
   /** A device's recent scores, oldest first. */
   deviceScores(id: string, limit?: number): ScorePoint[] | undefined {
     return this.engine.deviceScores(id, limit);
+  }
+
+  /** A device's downsampled scores over the last hour or day. */
+  deviceHistory(id: string, range: DigestRange): DigestPoint[] | undefined {
+    return this.engine.deviceDigest(id, range);
   }
 
   /** Recent alerts, newest first. */

@@ -14,6 +14,7 @@ import { LEGACY_MODEL_CODES } from "../registry.ts";
 import type { ThresholdConfig } from "./pipeline_config.ts";
 import { type Calibration, calibrationFor, exceeds, NO_THRESHOLD } from "../thresholds/mod.ts";
 import { ScoreHistory } from "./score_history.ts";
+import { ScoreDigest } from "./score_digest.ts";
 
 /** Where a device's detector is: learning its feature map, training, calibrating, scoring. */
 export type DevicePhase = "mapping" | "training" | "calibrating" | "executing";
@@ -108,6 +109,7 @@ export class DeviceDetector {
   readonly stream: string;
   /** Recent scores. */
   readonly history: ScoreHistory;
+  #digest = new ScoreDigest();
   /** When the device was last seen, in milliseconds since the epoch. */
   lastSeen = 0;
   /** Messages scored. */
@@ -177,6 +179,11 @@ export class DeviceDetector {
     return this.#input;
   }
 
+  /** Its scores reaching back (the last hour and day, downsampled). */
+  get digest(): ScoreDigest {
+    return this.#digest;
+  }
+
   /** The last verdict (the same object {@linkcode score} returns). */
   get last(): Readonly<Verdict> {
     return this.#verdict;
@@ -221,6 +228,7 @@ export class DeviceDetector {
     this.messages++;
     if (anomaly) this.anomalies++;
     this.history.push(ts, score, threshold, anomaly);
+    this.#digest.push(ts, score, phase === "mapping" || phase === "training");
     return v;
   }
 
@@ -254,11 +262,12 @@ export class DeviceDetector {
       w.u8(FEATURES_RAW);
     }
     this.history.write(w, SAVED_HISTORY_POINTS);
+    this.#digest.write(w);
   }
 
   /**
-   * Reads a detector written by {@linkcode write} (`format` 4), or by an earlier snapshot:
-   * format 3 (a model code, see `LEGACY_MODEL_CODES`), 2 (no score history), 1 (KitNET on raw
+   * Reads a detector written by {@linkcode write} (`format` 5), or by an earlier snapshot:
+   * format 4 (no downsampled scores), 3 (a model code, see `LEGACY_MODEL_CODES`), 2 (no score history), 1 (KitNET on raw
    * features, no history). `settingsOf` gives the settings of a stream by name (undefined when
    * the stream no longer exists). Reads the whole record, then throws a `RangeError` saying why
    * its state does not fit the settings, if it does not.
@@ -266,7 +275,7 @@ export class DeviceDetector {
   static read(
     r: ByteReader,
     settingsOf: (stream: string) => DetectorSettings | undefined,
-    format = 4,
+    format = 5,
   ): DeviceDetector {
     const id = r.string(), stream = r.string();
     const lastSeen = r.f64(), messages = r.f64(), anomalies = r.f64(), manual = r.f64();
@@ -290,14 +299,27 @@ export class DeviceDetector {
     } else if (featuresKind !== FEATURES_RAW) {
       throw new RangeError(`device "${id}": unknown features kind ${featuresKind}`);
     }
+    // Both read, whatever the first holds, so that a refused record ends where it should; a
+    // truncation still says so, which makes the caller refuse the whole snapshot.
     let history: ScoreHistory | undefined;
+    let digest: ScoreDigest | undefined;
+    let refused: unknown;
     if (format >= 3) {
       try {
         history = ScoreHistory.read(r);
       } catch (error) {
-        // A truncation still says so, which makes the caller refuse the whole snapshot.
-        throw new RangeError(`device "${id}": ${(error as Error).message}`);
+        refused = error;
       }
+    }
+    if (format >= 5) {
+      try {
+        digest = ScoreDigest.read(r);
+      } catch (error) {
+        refused ??= error;
+      }
+    }
+    if (refused !== undefined) {
+      throw new RangeError(`device "${id}": ${(refused as Error).message}`);
     }
     // Everything is read: now check it against the configuration.
     const settings = settingsOf(stream);
@@ -318,6 +340,7 @@ export class DeviceDetector {
     detector.anomalies = anomalies;
     detector.#manual = manual;
     if (history !== undefined) detector.history.append(history);
+    if (digest !== undefined) detector.#digest = digest;
     return detector;
   }
 }

@@ -27,6 +27,7 @@ import { PayloadDecoder, REJECT_REASONS, type RejectReason } from "./payload_dec
 import { type RejectSource, RejectTally } from "./reject_tally.ts";
 import { seal, unseal } from "../codec/mod.ts";
 import type { ScorePoint } from "./score_history.ts";
+import type { DigestPoint, DigestRange } from "./score_digest.ts";
 import {
   type Incident,
   type IncidentChange,
@@ -40,7 +41,7 @@ export const RECENT_ALERTS = 100;
 
 const SNAPSHOT_KIND = "GWAY";
 /**
- * 5 adds the incidents and mutes; 4 writes each device's model by its type's name and state
+ * 5 adds the incidents, the mutes and each device's downsampled scores; 4 writes each device's model by its type's name and state
  * bytes (any detector); 3 added each device's recent scores; 2 damped windows and shared models.
  * 1 (KitNET on raw values) to 4 are still read.
  */
@@ -445,6 +446,11 @@ export class GatewayEngine {
   /** Device `id`'s recent scores, oldest first (the newest `limit`), if it is held. */
   deviceScores(id: string, limit?: number): ScorePoint[] | undefined {
     return this.#devices.peek(id)?.history.points(limit);
+  }
+
+  /** Device `id`'s downsampled scores over `range`, oldest first, if it is held. */
+  deviceDigest(id: string, range: DigestRange): DigestPoint[] | undefined {
+    return this.#devices.peek(id)?.digest.points(range);
   }
 
   /**

@@ -13,3 +13,4 @@ export * from "./reject_tally.ts";
 export * from "./score_history.ts";
 export * from "./verdict_record.ts";
 export * from "./device_query.ts";
+export * from "./score_digest.ts";

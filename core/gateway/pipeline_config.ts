@@ -180,8 +180,9 @@ export const PIPELINE_DEFAULTS = {
   calibrationWindow: 1000,
   maxDevices: 256,
   queueCapacity: 4096,
-  // What the dashboard draws and a snapshot keeps: more costs 25 bytes a point per device.
-  historyPoints: 300,
+  // The live chart's reach (older scores are in the downsampled hour and day); a point costs
+  // 25 bytes per device, and a device's whole budget is 16 KB.
+  historyPoints: 120,
   maxPayloadBytes: 65536,
   // Long enough that a fault's alerts, which come and go, make one incident.
   incidentQuietSeconds: 30,

@@ -22,13 +22,16 @@ export interface ScorePoint {
   anomaly: boolean;
 }
 
-/** The last `capacity` scores of one device, in parallel typed arrays. */
+/**
+ * The last `capacity` scores of one device: time, score and threshold side by side in one
+ * array (two arrays a device, not four: each typed array costs its own header), the anomaly
+ * flags in another.
+ */
 export class ScoreHistory {
   /** Most points held. */
   readonly capacity: number;
-  readonly #ts: Float64Array;
-  readonly #score: Float64Array;
-  readonly #threshold: Float64Array; // NaN: none yet
+  /** Per point: time, score, threshold (NaN: none yet). */
+  readonly #values: Float64Array;
   readonly #anomaly: Uint8Array;
   #next = 0;
   #length = 0;
@@ -39,9 +42,7 @@ export class ScoreHistory {
       throw new RangeError(`history capacity must be an integer ≥ 1, got ${capacity}`);
     }
     this.capacity = capacity;
-    this.#ts = new Float64Array(capacity);
-    this.#score = new Float64Array(capacity);
-    this.#threshold = new Float64Array(capacity);
+    this.#values = new Float64Array(3 * capacity);
     this.#anomaly = new Uint8Array(capacity);
   }
 
@@ -52,10 +53,10 @@ export class ScoreHistory {
 
   /** Appends a point, overwriting the oldest when full. `threshold` NaN means none. */
   push(ts: number, score: number, threshold: number, anomaly: boolean): void {
-    const at = this.#next;
-    this.#ts[at] = ts;
-    this.#score[at] = score;
-    this.#threshold[at] = threshold;
+    const at = this.#next, v = this.#values;
+    v[3 * at] = ts;
+    v[3 * at + 1] = score;
+    v[3 * at + 2] = threshold;
     this.#anomaly[at] = anomaly ? 1 : 0;
     this.#next = (at + 1) % this.capacity;
     if (this.#length < this.capacity) this.#length++;
@@ -66,8 +67,8 @@ export class ScoreHistory {
     const count = Math.max(0, Math.min(max, this.#length));
     w.u32(count);
     for (let k = this.#length - count; k < this.#length; k++) {
-      const at = this.#slot(k);
-      w.f64(this.#ts[at]).f64(this.#score[at]).f64(this.#threshold[at]).u8(this.#anomaly[at]);
+      const at = this.#slot(k), v = this.#values;
+      w.f64(v[3 * at]).f64(v[3 * at + 1]).f64(v[3 * at + 2]).u8(this.#anomaly[at]);
     }
   }
 
@@ -87,16 +88,17 @@ export class ScoreHistory {
       );
     }
     const history = new ScoreHistory(Math.max(1, count));
+    const v = history.#values;
     for (let i = 0; i < count; i++) {
-      history.#ts[i] = r.f64();
-      history.#score[i] = r.f64();
-      history.#threshold[i] = r.f64();
+      v[3 * i] = r.f64();
+      v[3 * i + 1] = r.f64();
+      v[3 * i + 2] = r.f64();
       history.#anomaly[i] = r.u8();
     }
     history.#length = count;
     history.#next = count % history.capacity;
     for (let i = 0; i < count; i++) {
-      const ts = history.#ts[i], score = history.#score[i], threshold = history.#threshold[i];
+      const ts = v[3 * i], score = v[3 * i + 1], threshold = v[3 * i + 2];
       const anomaly = history.#anomaly[i];
       const thresholdOk = Number.isFinite(threshold) || Number.isNaN(threshold); // NaN: none
       if (!Number.isFinite(ts) || !Number.isFinite(score) || !thresholdOk) {
@@ -112,8 +114,8 @@ export class ScoreHistory {
   /** Appends `other`'s points, oldest first (the oldest overwritten beyond this capacity). */
   append(other: ScoreHistory): void {
     for (let k = 0; k < other.#length; k++) {
-      const at = other.#slot(k);
-      this.push(other.#ts[at], other.#score[at], other.#threshold[at], other.#anomaly[at] === 1);
+      const at = other.#slot(k), v = other.#values;
+      this.push(v[3 * at], v[3 * at + 1], v[3 * at + 2], other.#anomaly[at] === 1);
     }
   }
 
@@ -127,11 +129,11 @@ export class ScoreHistory {
     const count = Math.max(0, Math.min(limit, this.#length));
     const out: ScorePoint[] = [];
     for (let k = this.#length - count; k < this.#length; k++) {
-      const at = this.#slot(k);
-      const threshold = this.#threshold[at];
+      const at = this.#slot(k), v = this.#values;
+      const threshold = v[3 * at + 2];
       out.push({
-        ts: this.#ts[at],
-        score: this.#score[at],
+        ts: v[3 * at],
+        score: v[3 * at + 1],
         threshold: Number.isNaN(threshold) ? null : threshold,
         anomaly: this.#anomaly[at] === 1,
       });

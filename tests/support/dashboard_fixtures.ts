@@ -112,6 +112,7 @@ export class CountingView implements GatewayView {
   devices: GatewayView["devices"] = () => this.#inner.devices();
   deviceScores: GatewayView["deviceScores"] = (id, limit) => this.#inner.deviceScores(id, limit);
   recentAlerts: GatewayView["recentAlerts"] = () => this.#inner.recentAlerts();
+  deviceHistory: GatewayView["deviceHistory"] = (id, range) => this.#inner.deviceHistory(id, range);
   incidents: GatewayView["incidents"] = (query) => this.#inner.incidents(query);
   acknowledgeIncident: GatewayView["acknowledgeIncident"] = (id) =>
     this.#inner.acknowledgeIncident(id);

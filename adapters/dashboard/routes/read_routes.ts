@@ -1,13 +1,14 @@
 /**
  * The reading endpoints, open to anyone who can reach the dashboard: `/healthz`,
- * `/api/status`, `/api/devices`, `/api/devices/:id/scores`, `/api/alerts`, `/api/incidents`,
+ * `/api/status`, `/api/devices`, `/api/devices/:id/scores`, `/api/devices/:id/history`,
+ * `/api/alerts`, `/api/incidents`,
  * `/api/rejections` and `/metrics`.
  *
  * @module
  */
 
 import { Hono } from "hono";
-import { describeValue, queryDevices } from "../../../core/gateway/mod.ts";
+import { describeValue, DIGEST_RANGES, queryDevices } from "../../../core/gateway/mod.ts";
 import { gatewayMetrics } from "../gateway_metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../prometheus_text.ts";
 import { failure, json, readLimit } from "../responses.ts";
@@ -38,6 +39,18 @@ export function readRoutes(shared: DashboardShared): Hono {
     const points = view.deviceScores(id, limit);
     if (points === undefined) return failure(c, 404, `unknown device ${describeValue(id)}`);
     return json(c, { device: id, points }, 200);
+  });
+
+  app.get("/api/devices/:id/history", (c) => {
+    const id = c.req.param("id");
+    const range = c.req.query("range") ?? "hour";
+    if (range !== "hour" && range !== "day") {
+      return failure(c, 400, `range: expected hour or day, got ${describeValue(range)}`);
+    }
+    const points = view.deviceHistory(id, range);
+    if (points === undefined) return failure(c, 404, `unknown device ${describeValue(id)}`);
+    const { bucketMs } = DIGEST_RANGES[range];
+    return json(c, { device: id, range, bucketMs, points }, 200);
   });
 
   app.get("/api/alerts", (c) => {
