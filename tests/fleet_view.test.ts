@@ -7,7 +7,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type DeviceSummary, queryDevices } from "../core/gateway/mod.ts";
-import { createDashboardApp } from "../adapters/dashboard/mod.ts";
+import {
+  createDashboardApp,
+  SCORE_EVENT_BURST,
+  SCORE_EVENTS_PER_SECOND,
+} from "../adapters/dashboard/mod.ts";
 import { parsePrometheusText } from "./support/prometheus_text.ts";
 import { OfflineGateway, SseReader } from "./support/dashboard_fixtures.ts";
 
@@ -124,6 +128,37 @@ describe("the fleet through the dashboard", () => {
       const refused = await app.request(`/api/events?devices=${tooMany}`);
       assert.equal(refused.status, 400);
       assert.match((await refused.json()).error, /^devices: expected at most 200 ids, got 201/);
+    } finally {
+      shutdown.abort();
+      g.dispose();
+    }
+  });
+
+  test("a followed device's scores come at a bounded rate: a burst, then 20 a second", async () => {
+    const shutdown = new AbortController();
+    const g = new OfflineGateway();
+    let clock = 1_000_000;
+    try {
+      g.feed("b");
+      const app = createDashboardApp(g.gateway, { shutdown: shutdown.signal, now: () => clock });
+      const sse = new SseReader((await app.request("/api/events?devices=b")).body!);
+      await sse.until((r) => r.named("status").length > 0, "the first status event");
+      const heldBack = async () => {
+        const text = await (await app.request("/metrics")).text();
+        return parsePrometheusText(text).get("foxtail_dashboard_score_events_held_back_total")!
+          .samples[0].value;
+      };
+      g.feed("b", 60); // sent as the engine scores them: the counter is settled right after
+      assert.equal(await heldBack(), 60 - SCORE_EVENT_BURST);
+      await sse.until((r) => r.named("score").length === SCORE_EVENT_BURST, "the burst");
+      clock += 1000; // a second later: 20 more may go
+      g.feed("b", 30);
+      assert.equal(await heldBack(), 60 - SCORE_EVENT_BURST + 30 - SCORE_EVENTS_PER_SECOND);
+      await sse.until(
+        (r) => r.named("score").length === SCORE_EVENT_BURST + SCORE_EVENTS_PER_SECOND,
+        "a second's worth",
+      );
+      await sse.cancel();
     } finally {
       shutdown.abort();
       g.dispose();

@@ -15,6 +15,7 @@ import { GatewayRunner, validateGatewayConfig } from "../adapters/gateway/mod.ts
 import { createDashboardApp } from "../adapters/dashboard/mod.ts";
 import { startBroker } from "./support/mqtt_broker.ts";
 import { parsePrometheusText } from "./support/prometheus_text.ts";
+import { until } from "./support/dashboard_fixtures.ts";
 import {
   faultPayload,
   SensorSignal,
@@ -28,15 +29,6 @@ interface Received {
   topic: string;
   body: string;
   retain: boolean;
-}
-
-/** Waits until `check` holds, polling; fails after `ms`. */
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe("incidents through the gateway", () => {

@@ -82,6 +82,7 @@ export function createDashboardApp(view: GatewayView, options: DashboardOptions 
     eventClients: 0,
     eventClientsRefused: 0,
     eventClientsDropped: 0,
+    scoreEventsHeldBack: 0,
   };
   const shared = {
     view,

@@ -16,6 +16,8 @@ export interface DashboardCounters {
   eventClientsRefused: number;
   /** Event-stream clients cut off because they read too slowly (their buffer filled). */
   eventClientsDropped: number;
+  /** Score events not sent to a client over its rate for a device (see device_event_rate.ts). */
+  scoreEventsHeldBack: number;
 }
 
 const PHASES: readonly DevicePhase[] = ["mapping", "training", "calibrating", "executing"];
@@ -194,6 +196,12 @@ export function gatewayMetrics(
     "counter",
     "Dashboard event-stream clients cut off for reading too slowly.",
     dashboard.eventClientsDropped,
+  );
+  m.single(
+    "foxtail_dashboard_score_events_held_back_total",
+    "counter",
+    "Score events not sent to a dashboard client over its per-device rate.",
+    dashboard.scoreEventsHeldBack,
   );
   return m.toString();
 }

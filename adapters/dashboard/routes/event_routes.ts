@@ -10,6 +10,7 @@
 import { Hono } from "hono";
 import type { GatewayEvent } from "../../gateway/mod.ts";
 import { EventStream } from "../event_stream.ts";
+import { DeviceEventRate } from "../device_event_rate.ts";
 import { failure } from "../responses.ts";
 import { safeJson } from "../safe_json.ts";
 import { type DashboardShared, readFollowedDevices, statusBody } from "./shared.ts";
@@ -76,10 +77,16 @@ export function eventRoutes(shared: DashboardShared, options: EventRouteOptions)
     };
     stream.raw("retry: 3000\n: foxtail events\n\n");
     sendStatus();
+    // A client that follows devices gets their scores at a bounded rate each.
+    const rate = followed === undefined ? undefined : new DeviceEventRate(followed, shared.now);
     unsubscribe = view.subscribe((event: GatewayEvent) => {
       // A device's scores and states reach only a client that follows it (or follows all).
       if (followed !== undefined && (event.type === "score" || event.type === "state")) {
         if (!followed.has(event.device)) return;
+        if (event.type === "score" && !rate!.take(event.device)) {
+          counters.scoreEventsHeldBack++;
+          return;
+        }
       }
       stream.send(event.type, safeJson(event));
     });
