@@ -239,3 +239,19 @@ describe("rejections on the dashboard", () => {
     assert.match(source, /rejected\.hidden = !\(s\.rejected > 0\)/);
   });
 });
+
+describe("reject counts in snapshots", () => {
+  test("each sender's count, topic and last reason come back after a restart", () => {
+    const config = validateGatewayConfig(smallConfig());
+    const engine = new GatewayEngine(config);
+    const bad = new TextEncoder().encode("{not json");
+    for (let k = 0; k < 3; k++) engine.receive("sensors/kiln/telemetry", bad, 1000 + k);
+    engine.receive("elsewhere/x", bad, 2000);
+    engine.drain();
+    const resumed = new GatewayEngine(config);
+    resumed.restore(engine.toBytes(3000));
+    assert.deepEqual(resumed.rejectSources(), engine.rejectSources());
+    assert.equal(resumed.rejectSources()[0].rejected, 3);
+    assert.equal(resumed.rejectSourcesForgotten, engine.rejectSourcesForgotten);
+  });
+});

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { SAVED_HISTORY_POINTS } from "../core/gateway/mod.ts";
 import { GatewayEngine } from "../core/gateway/mod.ts";
 import { ByteWriter, seal, unseal } from "../core/codec/mod.ts";
-import { ScoreDigest } from "../core/gateway/mod.ts";
+import { RejectTally, ScoreDigest } from "../core/gateway/mod.ts";
+import { IncidentLog } from "../core/incidents/mod.ts";
 import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import {
   faultPayload,
@@ -105,11 +106,12 @@ describe("gateway snapshots", () => {
     const points = engine.device("a")!.history.length;
     const hostile = payload.slice();
     // The newest point's score: its time is 8 bytes before it, the history ends with the point;
-    // the device's downsampled scores follow it, then the empty incident log (28 bytes: 2 f64
-    // and 3 u32 counts).
-    const digest = new ByteWriter();
-    new ScoreDigest().write(digest);
-    new DataView(hostile.buffer).setFloat64(hostile.length - 28 - digest.length - 17, NaN, true);
+    // the device's downsampled scores follow it, then the empty incident log and reject tally.
+    const tail = new ByteWriter();
+    new ScoreDigest().write(tail);
+    new IncidentLog({ quietMs: 1, keep: 1 }).write(tail);
+    new RejectTally(1).write(tail);
+    new DataView(hostile.buffer).setFloat64(hostile.length - tail.length - 17, NaN, true);
     assert.ok(points > 0);
     const report = recordingEngine().engine.restore(seal("GWAY", 5, hostile));
     assert.equal(report.devices, 0);

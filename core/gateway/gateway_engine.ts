@@ -41,7 +41,8 @@ export const RECENT_ALERTS = 100;
 
 const SNAPSHOT_KIND = "GWAY";
 /**
- * 5 adds the incidents, the mutes and each device's downsampled scores; 4 writes each device's model by its type's name and state
+ * 5 adds the incidents, the mutes, each device's downsampled scores and the reject counts by
+ * sender; 4 writes each device's model by its type's name and state
  * bytes (any detector); 3 added each device's recent scores; 2 damped windows and shared models.
  * 1 (KitNET on raw values) to 4 are still read.
  */
@@ -180,7 +181,7 @@ export class GatewayEngine {
   readonly #queue: DropOldestQueue;
   readonly #devices: LruTable<DeviceDetector>;
   readonly #rejected: Float64Array = new Float64Array(REJECT_REASONS.length);
-  readonly #rejectSources: RejectTally;
+  #rejectSources: RejectTally;
   #messages = 0;
   #accepted = 0;
   #anomalies = 0;
@@ -524,6 +525,7 @@ export class GatewayEngine {
     w.u32(this.#devices.size);
     for (const detector of this.#devices.values()) detector.write(w); // least recent first
     this.#incidents.write(w);
+    this.#rejectSources.write(w);
     return seal(SNAPSHOT_KIND, SNAPSHOT_VERSION, w.finish());
   }
 
@@ -577,9 +579,11 @@ export class GatewayEngine {
       }
     }
     const incidents = newIncidentLog(this.config);
+    const rejectSources = new RejectTally(this.config.limits.maxDevices);
     if (version >= 5) {
       try {
         incidents.read(r);
+        rejectSources.read(r);
       } catch (error) {
         throw new RangeError(`${what}: ${(error as Error).message}`);
       }
@@ -601,6 +605,7 @@ export class GatewayEngine {
     this.#anomalies = anomalies;
     this.#rejected.set(rejected);
     this.#incidents = incidents;
+    this.#rejectSources = rejectSources;
     // A device that was not restored keeps no open incident or mute.
     for (const incident of incidents.list({ state: "open" })) {
       if (this.#devices.peek(incident.device) === undefined) {
