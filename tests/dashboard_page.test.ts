@@ -85,6 +85,31 @@ describe("dashboard page in headless Chromium (hostile ids, live chart, controls
       await drawn(seeded + more);
       assert.equal(await points(), seeded + more);
       assert.equal(await chart.getAttribute("data-drawn"), String(seeded + more));
+      // Dragging across the middle of the chart zooms into that window; a double-click undoes.
+      const box = (await chart.boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 4 });
+      await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2, { steps: 4 });
+      await page.mouse.up();
+      await page.waitForFunction(
+        () =>
+          document.querySelector('svg.chart[data-device="boiler"]')?.getAttribute("data-zoom") ===
+            "on",
+        undefined,
+        { timeout: WAIT_MS },
+      );
+      const inWindow = Number(await chart.getAttribute("data-drawn"));
+      assert.ok(inWindow > 0 && inWindow < seeded + more, `${inWindow} points in the window`);
+      await chart.dblclick();
+      await page.waitForFunction(
+        () =>
+          document.querySelector('svg.chart[data-device="boiler"]')?.getAttribute("data-zoom") ===
+            "off",
+        undefined,
+        { timeout: WAIT_MS },
+      );
+      assert.equal(await chart.getAttribute("data-drawn"), String(seeded + more));
       const messages = g.gateway.status().counters.messages;
       await page.waitForFunction(
         (n) => document.querySelector('[data-counter="messages"]')?.textContent === n,

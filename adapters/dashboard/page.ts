@@ -80,6 +80,8 @@ h2 { font-size: 1rem; margin: 0 0 .5rem; }
 .chart .threshold { fill: none; stroke: var(--threshold); stroke-width: 1.2; stroke-dasharray: 4 3; }
 .chart .anomaly { fill: var(--anomaly); }
 .chart .band { fill: var(--score); opacity: .22; }
+.chart { cursor: crosshair; touch-action: none; }
+.chart .selection { fill: var(--score); opacity: .15; }
 table { width: 100%; border-collapse: collapse; background: var(--card); font-size: .85rem; }
 /* A fault can raise an alert per reading: the newest rows scroll in a box, not down the page. */
 .scroll { max-height: 22rem; overflow-y: auto; }

@@ -50,6 +50,10 @@ interface DeviceView {
   summary?: DeviceSummary;
   /** The last hour's or day's buckets, when the chart shows one. */
   digest?: DigestBody;
+  /** The time window the operator zoomed into (dragged across the chart), if any. */
+  zoom?: { from: number; to: number };
+  /** The time scale last drawn, to turn a pointer's position back into a time. */
+  scale?: { t0: number; t1: number; width: number };
 }
 
 /** What `/api/devices/:id/history` answers. */
@@ -184,6 +188,7 @@ export function dashboardScript(chartPoints: number): void {
     chart.setAttribute("aria-label", "scores of " + id);
     card.append(head, meta, progress, chart);
     $("devices").append(card); // showPage puts it in the page's order
+    zoomable(chart, () => devices.get(id));
     const d: DeviceView = {
       id,
       card,
@@ -274,6 +279,54 @@ export function dashboardScript(chartPoints: number): void {
     d.received += history.length;
     touch(d);
   }
+  // Dragging across a chart zooms into that time window; a double-click shows all again.
+  function zoomable(chart: SVGSVGElement, view: () => DeviceView | undefined): void {
+    let start: number | null = null;
+    let selection: SVGRectElement | null = null;
+    const at = (e: PointerEvent): number => {
+      const d = view(), box = chart.getBoundingClientRect();
+      const width = d?.scale?.width ?? box.width;
+      return ((e.clientX - box.left) / (box.width || 1)) * width;
+    };
+    const timeAt = (px: number): number | null => {
+      const s = view()?.scale;
+      if (!s || !(s.t1 > s.t0)) return null;
+      const share = (px - LEFT) / (s.width - LEFT - RIGHT);
+      return s.t0 + Math.min(1, Math.max(0, share)) * (s.t1 - s.t0);
+    };
+    chart.addEventListener("pointerdown", (e) => {
+      start = at(e);
+      chart.setPointerCapture(e.pointerId);
+    });
+    chart.addEventListener("pointermove", (e) => {
+      if (start === null) return;
+      const now = at(e);
+      if (!selection) {
+        selection = svg("rect", { "class": "selection", y: TOP, height: H - TOP - BOTTOM });
+        chart.append(selection);
+      }
+      selection.setAttribute("x", String(Math.min(start, now)));
+      selection.setAttribute("width", String(Math.abs(now - start)));
+    });
+    chart.addEventListener("pointerup", (e) => {
+      const from = start, to = at(e);
+      start = null;
+      selection?.remove();
+      selection = null;
+      const d = view();
+      if (from === null || !d || Math.abs(to - from) < 4) return;
+      const a = timeAt(Math.min(from, to)), b = timeAt(Math.max(from, to));
+      if (a === null || b === null || !(b > a)) return;
+      d.zoom = { from: a, to: b };
+      touch(d);
+    });
+    chart.addEventListener("dblclick", () => {
+      const d = view();
+      if (!d || !d.zoom) return;
+      d.zoom = undefined;
+      touch(d);
+    });
+  }
   function touch(d: DeviceView): void {
     dirty.add(d);
     if (!frame) frame = requestAnimationFrame(draw);
@@ -299,6 +352,8 @@ export function dashboardScript(chartPoints: number): void {
     while (chart.firstChild) chart.firstChild.remove();
     let { lo, hi } = extent;
     const { t0, t1 } = extent;
+    d.scale = { t0, t1, width: W };
+    chart.setAttribute("data-zoom", d.zoom ? "on" : "off");
     if (!(lo < Infinity)) {
       lo = 1e-3;
       hi = 1;
@@ -321,7 +376,7 @@ export function dashboardScript(chartPoints: number): void {
     }
     if (caption) {
       const span = svg("text", { "class": "tick", x: W - RIGHT, y: H - 3, "text-anchor": "end" });
-      span.textContent = caption;
+      span.textContent = (d.zoom ? "zoomed (double-click: all) · " : "") + caption;
       chart.append(span);
     }
     if (t1 >= t0) {
@@ -358,8 +413,13 @@ export function dashboardScript(chartPoints: number): void {
     if (chartRange !== "live" && d.digest) drawDigest(d, d.digest);
     else drawLive(d);
   }
+  // The points inside the zoomed window (all of them when not zoomed).
+  function zoomed<P extends { ts: number }>(d: DeviceView, pts: P[]): P[] {
+    const z = d.zoom;
+    return z ? pts.filter((p) => p.ts >= z.from && p.ts <= z.to) : pts;
+  }
   function drawLive(d: DeviceView): void {
-    const chart = d.chart, pts = d.points;
+    const chart = d.chart, pts = zoomed(d, d.points);
     chart.setAttribute("data-drawn", String(pts.length));
     const extent = { lo: Infinity, hi: -Infinity, t0: Infinity, t1: -Infinity };
     pts.forEach((p) => {
@@ -411,7 +471,7 @@ export function dashboardScript(chartPoints: number): void {
   // The last hour or day: each bucket's min–max as a band, its mean as the line, the threshold
   // in force now, learning buckets shaded.
   function drawDigest(d: DeviceView, digest: DigestBody): void {
-    const chart = d.chart, pts = digest.points, threshold = d.threshold;
+    const chart = d.chart, pts = zoomed(d, digest.points), threshold = d.threshold;
     chart.setAttribute("data-drawn", String(pts.length));
     const extent = {
       lo: threshold !== null && threshold > 0 ? threshold : Infinity,
