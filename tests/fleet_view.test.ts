@@ -158,6 +158,13 @@ describe("the fleet through the dashboard", () => {
         (r) => r.named("score").length === SCORE_EVENT_BURST + SCORE_EVENTS_PER_SECOND,
         "a second's worth",
       );
+      // The bucket is empty now, but an anomaly always goes: the chart and the card's count
+      // show it as soon as its alert.
+      g.learn("b");
+      const held = await heldBack();
+      assert.ok(g.fault("b"), "the fault raised an alert");
+      assert.equal(await heldBack(), held, "the anomaly was not held back");
+      await sse.until((r) => r.named("score").some((s) => s.anomaly), "the anomaly's score");
       await sse.cancel();
     } finally {
       shutdown.abort();

@@ -77,13 +77,13 @@ export function eventRoutes(shared: DashboardShared, options: EventRouteOptions)
     };
     stream.raw("retry: 3000\n: foxtail events\n\n");
     sendStatus();
-    // A client that follows devices gets their scores at a bounded rate each.
+    // A client that follows devices gets their scores at a bounded rate each, anomalies always.
     const rate = followed === undefined ? undefined : new DeviceEventRate(followed, shared.now);
     unsubscribe = view.subscribe((event: GatewayEvent) => {
       // A device's scores and states reach only a client that follows it (or follows all).
       if (followed !== undefined && (event.type === "score" || event.type === "state")) {
         if (!followed.has(event.device)) return;
-        if (event.type === "score" && !rate!.take(event.device)) {
+        if (event.type === "score" && !rate!.take(event.device, event.anomaly)) {
           counters.scoreEventsHeldBack++;
           return;
         }
