@@ -43,6 +43,9 @@ interface Level {
   first: number;
   /** The newest bucket's number (its start / bucketMs); -Infinity when empty. */
   newest: number;
+  /** Where the newest bucket ends (ms) and its min's index: most messages land in it. */
+  end: number;
+  at: number;
   /** The newest bucket's sum and count of scores, for its mean. */
   sum: number;
   count: number;
@@ -63,7 +66,10 @@ export class ScoreDigest {
     let first = 0;
     this.#levels = LEVELS.map((range) => {
       const { bucketMs, buckets } = DIGEST_RANGES[range];
-      const level = { bucketMs, buckets, first, newest: -Infinity, sum: 0, count: 0 };
+      const level = {
+        ...{ bucketMs, buckets, first, newest: -Infinity, end: -Infinity, at: 0 },
+        ...{ sum: 0, count: 0 },
+      };
       first += buckets;
       return level;
     });
@@ -79,9 +85,11 @@ export class ScoreDigest {
   }
 
   #add(level: Level, ts: number, score: number, learning: boolean): void {
-    let bucket = Math.floor(ts / level.bucketMs);
-    if (!Number.isFinite(bucket)) return;
-    if (bucket > level.newest) {
+    // Anything before the newest bucket's end counts in it (a clock set back never rewrites the
+    // past); only a later time opens a bucket.
+    if (!(ts < level.end)) {
+      const bucket = Math.floor(ts / level.bucketMs);
+      if (!Number.isFinite(bucket)) return;
       // Buckets skipped since the newest are empty (at most a whole ring of them).
       const skipped = level.newest === -Infinity
         ? 0
@@ -89,14 +97,12 @@ export class ScoreDigest {
       for (let k = 1; k <= skipped; k++) {
         this.#values[3 * this.#slot(level, level.newest + k)] = NaN;
       }
-      level.newest = bucket;
+      this.#open(level, bucket);
       level.sum = 0;
       level.count = 0;
-      this.#values[3 * this.#slot(level, bucket)] = NaN;
-    } else {
-      bucket = level.newest;
-    }
-    const v = this.#values, at = 3 * this.#slot(level, bucket);
+      this.#values[level.at] = NaN;
+    } else if (ts === -Infinity) return;
+    const v = this.#values, at = level.at;
     const min = v[at];
     if (learning) {
       if (Number.isNaN(min)) v[at] = Infinity;
@@ -114,6 +120,13 @@ export class ScoreDigest {
       if (score > v[at + 2]) v[at + 2] = score;
     }
     v[at + 1] = Math.min(level.sum / level.count, F32_MAX);
+  }
+
+  /** Makes `bucket` the newest of `level` (its contents unchanged). */
+  #open(level: Level, bucket: number): void {
+    level.newest = bucket;
+    level.end = bucket === -Infinity ? -Infinity : (bucket + 1) * level.bucketMs;
+    level.at = bucket === -Infinity ? 0 : 3 * this.#slot(level, bucket);
   }
 
   #slot(level: Level, bucket: number): number {
@@ -192,7 +205,8 @@ export class ScoreDigest {
       if (!Number.isFinite(sum) || !Number.isSafeInteger(count) || count < 0) {
         throw new RangeError(`score digest: running sum ${sum} of ${count} scores`);
       }
-      Object.assign(level, { newest, sum, count });
+      Object.assign(level, { sum, count });
+      digest.#open(level, newest);
     });
     const v = digest.#values;
     for (let at = 0; at < v.length; at += 3) {
