@@ -2,7 +2,7 @@
 // Installs, with Debian's apt-get, the system programs the tests need and the machine lacks:
 // the suite's own set-up, so a clean CI machine needs nothing done by hand.
 //
-//   node scripts/ensure_system_packages.mjs mosquitto chromium qemu openssl strace
+//   node scripts/ensure_system_packages.mjs mosquitto nats-server chromium qemu openssl strace
 //
 // `npm test` runs it first for everything the suite uses (test:setup), so test files running side
 // by side do not each start apt-get; each test still calls it for what it needs, for runs of one
@@ -17,6 +17,7 @@ import { existsSync } from "node:fs";
 /** What each name needs: the files that prove it is there, and the Debian packages that bring them. */
 export const SYSTEM_PACKAGES = {
   mosquitto: { files: ["/usr/sbin/mosquitto"], packages: ["mosquitto"] },
+  "nats-server": { files: ["/usr/sbin/nats-server"], packages: ["nats-server"] },
   chromium: { files: ["/usr/bin/chromium"], packages: ["chromium"] },
   qemu: {
     files: ["/usr/bin/qemu-aarch64-static", "/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1"],
