@@ -1,0 +1,6 @@
+/**
+ * A fleet's devices shared by many gateways: partitions, their leases and their hand-over.
+ *
+ * @module
+ */
+export * from "./lease_store.ts";
