@@ -19,6 +19,7 @@
 
 import type { LeaseEntry, LeaseStore } from "./lease_store.ts";
 import { planPartitions } from "./partition_plan.ts";
+import { INSTANCE_ID } from "./cluster_settings.ts";
 
 /** The key of an instance's heartbeat. */
 export function memberKey(id: string): string {
@@ -178,7 +179,7 @@ export class PartitionLeases {
         `partitions must be a positive integer, got ${String(options.partitions)}`,
       );
     }
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(options.instance)) {
+    if (!INSTANCE_ID.test(options.instance)) {
       throw new RangeError(
         `instance id must be 1 to 64 letters, digits, "_" or "-", got ${
           JSON.stringify(options.instance)
