@@ -4,3 +4,6 @@
  * @module
  */
 export * from "./lease_store.ts";
+export * from "./partition_plan.ts";
+export * from "./cluster_settings.ts";
+export * from "./partition_leases.ts";
