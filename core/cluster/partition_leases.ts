@@ -249,8 +249,10 @@ export class PartitionLeases {
     await this.#writeMember();
     const held = this.held();
     const renewed = await settleAll(held.map(async (k) => {
-      const revision = await leases.update(partitionKey(k), this.#leaseValue(k), this.#revision[k]);
+      // Timed before the write: the server's time to live starts later than this, so this
+      // instance stops trusting a lease before anyone else can take it.
       const at = now();
+      const revision = await leases.update(partitionKey(k), this.#leaseValue(k), this.#revision[k]);
       if (revision === null) {
         this.#revision[k] = 0;
       } else {
@@ -305,7 +307,7 @@ export class PartitionLeases {
       if (revision !== null) {
         this.#revision[k] = revision;
         this.#since[k] = since;
-        this.#renewed[k] = now();
+        this.#renewed[k] = since; // before the write, as for a renewal
       }
       return revision;
     }));
