@@ -80,16 +80,8 @@ export const INSTANCE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The problem with a NATS server URL, or undefined when it is fine. */
 function serverProblem(value: unknown): string | undefined {
-  if (typeof value !== "string") {
-    return `expected a nats:// or tls:// URL, got ${describeValue(value)}`;
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `expected a nats:// or tls:// URL, got ${describeValue(value)}`;
-  }
-  if (url.protocol !== "nats:" && url.protocol !== "tls:") {
+  const url = typeof value === "string" && URL.canParse(value) ? new URL(value) : undefined;
+  if (url === undefined || (url.protocol !== "nats:" && url.protocol !== "tls:")) {
     return `expected a nats:// or tls:// URL, got ${describeValue(value)}`;
   }
   if (url.hostname === "") return `the URL has no host, got ${describeValue(value)}`;

@@ -21,14 +21,17 @@ import type { LeaseEntry, LeaseStore } from "./lease_store.ts";
 import { planPartitions } from "./partition_plan.ts";
 import { INSTANCE_ID } from "./cluster_settings.ts";
 
+const MEMBER_PREFIX = "member.";
+const PARTITION_PREFIX = "partition.";
+
 /** The key of an instance's heartbeat. */
 export function memberKey(id: string): string {
-  return `member.${id}`;
+  return MEMBER_PREFIX + id;
 }
 
 /** The key of partition `k`'s lease. */
 export function partitionKey(k: number): string {
-  return `partition.${k}`;
+  return PARTITION_PREFIX + k;
 }
 
 /** The settings store's key holding the cluster's fingerprint. */
@@ -267,16 +270,16 @@ export class PartitionLeases {
 
     // Read the cluster.
     const [memberEntries, leaseEntries] = await Promise.all([
-      leases.list("member."),
-      leases.list("partition."),
+      leases.list(MEMBER_PREFIX),
+      leases.list(PARTITION_PREFIX),
     ]);
     const memberSet = new Set<string>([instance]);
-    for (const key of memberEntries.keys()) memberSet.add(key.slice("member.".length));
-    const members = [...memberSet].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const key of memberEntries.keys()) memberSet.add(key.slice(MEMBER_PREFIX.length));
+    const members = [...memberSet].sort(); // code-unit order, as the plan's
     const owners: (string | undefined)[] = new Array(partitions).fill(undefined);
     const found: (LeaseEntry | undefined)[] = new Array(partitions).fill(undefined);
     for (const [key, entry] of leaseEntries) {
-      const text = key.slice("partition.".length);
+      const text = key.slice(PARTITION_PREFIX.length);
       if (!/^(0|[1-9][0-9]*)$/.test(text)) continue;
       const k = Number(text);
       if (k >= partitions) continue;

@@ -66,9 +66,15 @@ export class ScoreDigest {
     let first = 0;
     this.#levels = LEVELS.map((range) => {
       const { bucketMs, buckets } = DIGEST_RANGES[range];
-      const level = {
-        ...{ bucketMs, buckets, first, newest: -Infinity, end: -Infinity, at: 0 },
-        ...{ sum: 0, count: 0 },
+      const level: Level = {
+        bucketMs,
+        buckets,
+        first,
+        newest: -Infinity,
+        end: -Infinity,
+        at: 0,
+        sum: 0,
+        count: 0,
       };
       first += buckets;
       return level;
