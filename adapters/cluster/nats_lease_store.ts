@@ -22,10 +22,20 @@ export function isWrongLastSequence(error: unknown): boolean {
       error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
 }
 
+/**
+ * `bytes` as a plain Uint8Array (a view, no copy): on Node the client hands out Buffers, whose
+ * other prototype tells them apart from the bytes written (deep equality, instanceof checks).
+ */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** A live entry (not a delete or purge marker) as a {@linkcode LeaseEntry}; null otherwise. */
 function live(entry: KvEntry | null): LeaseEntry | null {
   if (entry === null || entry.operation !== "PUT") return null;
-  return { value: entry.value, revision: entry.revision };
+  return { value: plainBytes(entry.value), revision: entry.revision };
 }
 
 /** The {@linkcode LeaseStore} of a JetStream KV bucket. */

@@ -14,6 +14,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { type ObjectStore, Objm } from "@nats-io/obj";
 import { seal, unseal } from "../../core/codec/sealed_state.ts";
 import { ByteReader, ByteWriter } from "../../core/codec/byte_codec.ts";
+import { plainBytes } from "./nats_lease_store.ts";
 
 /** The envelope kind of a partition snapshot. */
 export const SNAPSHOT_KIND = "PSNP";
@@ -119,7 +120,7 @@ export function decodeSnapshot(
   bytes: Uint8Array,
 ): Omit<PartitionSnapshot, "name"> {
   const what = `partition snapshot ${name}`;
-  const { payload } = unseal(bytes, SNAPSHOT_KIND, SUPPORTED_VERSIONS, what);
+  const { payload } = unseal(plainBytes(bytes), SNAPSHOT_KIND, SUPPORTED_VERSIONS, what);
   const reader = new ByteReader(payload, what);
   const partition = reader.f64();
   const sequence = reader.f64();
