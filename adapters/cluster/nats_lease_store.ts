@@ -112,7 +112,7 @@ export class NatsLeaseStore implements LeaseStore {
 export interface LeaseBucketOptions {
   /** The bucket's name (letters, digits, `-` and `_`). */
   name: string;
-  /** How long an entry lives when not rewritten, in milliseconds (the bucket's TTL). */
+  /** How long an entry lives when not rewritten, in milliseconds (the bucket's TTL); 0: for ever. */
   ttlMs: number;
   /** Copies kept by the cluster (1, 3 or 5); only used when the bucket is created. */
   replicas?: number;
@@ -132,8 +132,10 @@ export async function openLeaseBucket(
   options: LeaseBucketOptions,
 ): Promise<NatsLeaseStore> {
   const { name, ttlMs, replicas = 1 } = options;
-  if (!Number.isSafeInteger(ttlMs) || ttlMs < 100) {
-    throw new RangeError(`lease bucket "${name}": ttlMs must be an integer ≥ 100, got ${ttlMs}`);
+  if (!Number.isSafeInteger(ttlMs) || (ttlMs !== 0 && ttlMs < 100)) {
+    throw new RangeError(
+      `lease bucket "${name}": ttlMs must be 0 (no expiry) or an integer ≥ 100, got ${ttlMs}`,
+    );
   }
   const kv = await new Kvm(nc).create(name, { ttl: ttlMs, replicas, history: 1 });
   const status = await kv.status();
