@@ -184,7 +184,7 @@ describe("a three-node NATS cluster for the cluster mode", () => {
   test("leases in a replicated KV bucket: one owner per partition, a dead instance's taken over", {
     timeout: 120_000,
   }, async () => {
-    const { cluster, gw } = await shared();
+    const { cluster } = await shared();
     const LEASE_MS = 2000;
     const fingerprint = clusterFingerprint(
       {
