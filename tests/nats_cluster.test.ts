@@ -11,7 +11,7 @@ import {
   openLeaseBucket,
   PARTITIONED_PREFIX,
 } from "../adapters/cluster/mod.ts";
-import { clusterFingerprint, PartitionLeases } from "../core/cluster/mod.ts";
+import { clusterFingerprint, devicePartition, PartitionLeases } from "../core/cluster/mod.ts";
 import { type NatsCluster, startNatsCluster } from "./support/nats_cluster.ts";
 
 const PARTITIONS = 16;
@@ -121,6 +121,7 @@ describe("a three-node NATS cluster for the cluster mode", () => {
       assert.deepEqual(rest, [], subject);
       const k = Number(partition);
       assert.ok(Number.isInteger(k) && k >= 0 && k < PARTITIONS, subject);
+      assert.equal(k, devicePartition(device, PARTITIONS), `the server's partition of ${device}`);
       assert.equal(
         partitionOf.get(device) ?? partition,
         partition,

@@ -9,3 +9,5 @@ export * from "./nats_server_config.ts";
 export * from "./nats_connection.ts";
 export * from "./nats_lease_store.ts";
 export * from "./partition_snapshots.ts";
+export * from "./cluster_gateway.ts";
+export * from "./partition_worker.ts";

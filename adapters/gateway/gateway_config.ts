@@ -19,6 +19,7 @@ import {
   topicFilterProblem,
 } from "../../core/gateway/mod.ts";
 import type { MqttConfig } from "../mqtt/mod.ts";
+import { type ClusterSettings, readClusterSettings } from "../../core/cluster/mod.ts";
 
 /** The dashboard's HTTP server. */
 export interface DashboardConfig {
@@ -52,6 +53,8 @@ export interface GatewayConfig extends PipelineConfig {
   dashboard: DashboardConfig;
   /** Snapshot settings. */
   snapshots: SnapshotsConfig;
+  /** The NATS cluster to share the fleet's devices with; absent: this instance holds them all. */
+  cluster?: ClusterSettings;
 }
 
 /** Defaults of the file's optional keys: the pipeline's and the adapters'. */
@@ -78,14 +81,15 @@ export const GATEWAY_DEFAULTS = {
  */
 export function validateGatewayConfig(value: unknown): GatewayConfig {
   const problems = new ConfigProblems();
-  const keys = ["mqtt", ...PIPELINE_KEYS, "dashboard", "snapshots"];
+  const keys = ["mqtt", ...PIPELINE_KEYS, "dashboard", "snapshots", "cluster"];
   const root = readObject(value, "", keys, problems, false) ?? {};
   const mqtt = readMqtt(root.mqtt, problems);
   const pipeline = readPipelineConfig(root, problems);
   const dashboard = readDashboard(root.dashboard, problems);
   const snapshots = readSnapshots(root.snapshots, problems);
+  const cluster = readClusterSettings(root.cluster, problems);
   problems.throwIfAny();
-  return { mqtt, ...pipeline, dashboard, snapshots };
+  return { mqtt, ...pipeline, dashboard, snapshots, ...(cluster ? { cluster } : {}) };
 }
 
 const MQTT_KEYS = [

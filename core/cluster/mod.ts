@@ -7,3 +7,4 @@ export * from "./lease_store.ts";
 export * from "./partition_plan.ts";
 export * from "./cluster_settings.ts";
 export * from "./partition_leases.ts";
+export * from "./device_partition.ts";

@@ -9,7 +9,13 @@ import process from "node:process";
 import { ConfigError } from "../../../core/gateway/mod.ts";
 import { type Command, integerFlag, parseCommandArgs, stringFlag, UsageError } from "../command.ts";
 import { type DashboardServer, startDashboard } from "../../dashboard/mod.ts";
-import { GatewayRunner, validateGatewayConfig } from "../../gateway/mod.ts";
+import {
+  type GatewayConfig,
+  GatewayRunner,
+  type GatewayView,
+  validateGatewayConfig,
+} from "../../gateway/mod.ts";
+import { ClusterGateway } from "../../cluster/mod.ts";
 
 const HELP = `foxtail run --config FILE [options]
 
@@ -127,7 +133,9 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
  * Starts the dashboard when the configuration enables it. A dashboard that cannot listen (the
  * port is taken) is reported and left out: detection and MQTT go on without it.
  */
-async function serveDashboard(gateway: GatewayRunner): Promise<DashboardServer | undefined> {
+async function serveDashboard(
+  gateway: GatewayView & { config: GatewayConfig },
+): Promise<DashboardServer | undefined> {
   const { enabled, host, port, token, deviceMetrics } = gateway.config.dashboard;
   if (!enabled) return undefined;
   try {
@@ -166,12 +174,25 @@ export const runCommand: Command = {
     const path = stringFlag(values, "config");
     if (path === undefined) throw new UsageError("--config FILE is required");
     const config = loadConfig(path, values);
-    const gateway = new GatewayRunner(config, { log: (line) => console.error(line) });
-    gateway.start();
-    console.error(
-      `foxtail run: ${config.streams.length} stream(s), publishing under ` +
-        `${config.mqtt.topicPrefix}/, snapshots in ${config.snapshots.dir} (Ctrl-C stops)`,
-    );
+    const log = (line: string) => console.error(line);
+    let gateway: GatewayRunner | ClusterGateway;
+    if (config.cluster === undefined) {
+      const single = new GatewayRunner(config, { log });
+      single.start();
+      gateway = single;
+      console.error(
+        `foxtail run: ${config.streams.length} stream(s), publishing under ` +
+          `${config.mqtt.topicPrefix}/, snapshots in ${config.snapshots.dir} (Ctrl-C stops)`,
+      );
+    } else {
+      const member = new ClusterGateway(config, { log });
+      await member.start();
+      gateway = member;
+      console.error(
+        `foxtail run: cluster instance ${member.instance}, ${config.streams.length} stream(s), ` +
+          `publishing under ${config.mqtt.topicPrefix}/ through NATS (Ctrl-C hands over and stops)`,
+      );
+    }
     let onSignal: (signal: string) => void = () => {};
     const stopped = new Promise<string>((resolve) => {
       onSignal = resolve;

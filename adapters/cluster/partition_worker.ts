@@ -1,0 +1,151 @@
+/**
+ * One partition held by this instance: its engine (every device of the partition), the ordered
+ * consumer that feeds it from the stream, and the stream sequence consumed up to. Messages are
+ * scored with their stream timestamp as arrival time, so a new owner replaying the stream from a
+ * snapshot computes exactly the scores the old owner did.
+ *
+ * @module
+ */
+
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { DeliverPolicy } from "@nats-io/jetstream";
+import { GatewayEngine, type GatewayOutput } from "../../core/gateway/mod.ts";
+import { devicePartition } from "../../core/cluster/mod.ts";
+import type { GatewayConfig } from "../gateway/mod.ts";
+
+/** The stream holding the partitioned telemetry. */
+export const TELEMETRY_STREAM = "FOXTAIL_TELEMETRY";
+
+/** Why a partition's models started afresh although a snapshot was there. */
+export interface PartitionReset {
+  /** The partition. */
+  partition: number;
+  /** Why. */
+  reason: string;
+  /** When (the clock's milliseconds). */
+  at: number;
+}
+
+/** How to build a {@linkcode PartitionWorker}. */
+export interface PartitionWorkerOptions {
+  /** The partition. */
+  partition: number;
+  /** The partition count. */
+  partitions: number;
+  /** The configuration (its streams score the partition's devices). */
+  config: GatewayConfig;
+  /** Where the engine's verdicts go; `sequence()` is the input's stream sequence meanwhile. */
+  output: GatewayOutput;
+  /** Deep autoencoder model files, by path. */
+  models: ReadonlyMap<string, Uint8Array>;
+  /** Whether this instance still trusts its lease: checked before every message. */
+  holds: () => boolean;
+  /** Log lines. */
+  log: (line: string) => void;
+}
+
+/** The sensors' MQTT topic of a device, as the configured streams match it. */
+export function sensorTopic(device: string): string {
+  return `sensors/${device}/telemetry`;
+}
+
+/** One held partition: restore, consume, snapshot, stop. */
+export class PartitionWorker {
+  /** The partition. */
+  readonly partition: number;
+  /** Its devices' engine. */
+  readonly engine: GatewayEngine;
+  /** The stream sequence scored up to (included); 0 before the first. */
+  consumed = 0;
+  /** The stream's last sequence in this partition as last seen, for the lag. */
+  lastSeen = 0;
+  /** Messages in this partition whose device belongs to another (written there directly). */
+  misplaced = 0;
+  readonly #options: PartitionWorkerOptions;
+  readonly #subject: string;
+  #stop: (() => Promise<void>) | undefined;
+  #done: Promise<void> | undefined;
+  #current = 0;
+
+  constructor(options: PartitionWorkerOptions) {
+    this.#options = options;
+    this.partition = options.partition;
+    this.#subject = `foxtail.telemetry.${options.partition}.*`;
+    this.engine = new GatewayEngine(options.config, options.output, options.models);
+  }
+
+  /** The stream sequence of the message being scored (for the outputs). */
+  get sequence(): number {
+    return this.#current;
+  }
+
+  /**
+   * Restores `state` (a snapshot taken at `sequence`), or starts afresh when it is null; returns
+   * the reset's reason when the stream no longer holds the messages after the snapshot.
+   */
+  async start(
+    js: JetStreamClient,
+    state: { bytes: Uint8Array; sequence: number } | null,
+    firstSequence: number,
+  ): Promise<string | undefined> {
+    let reset: string | undefined;
+    let from = 1;
+    if (state !== null) {
+      if (state.sequence + 1 < firstSequence) {
+        reset = `its snapshot ends at sequence ${state.sequence}, but the stream now starts at ` +
+          `${firstSequence} (retention removed the messages between): its models start afresh`;
+      } else {
+        const report = this.engine.restore(state.bytes);
+        for (const line of report.skipped) this.#options.log(`partition ${this.partition}: ${line}`);
+        this.consumed = state.sequence;
+        from = state.sequence + 1;
+      }
+    }
+    const consumer = await js.consumers.get(TELEMETRY_STREAM, {
+      filter_subjects: this.#subject,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(from, 1),
+    });
+    const messages = await consumer.consume({ max_messages: 256 });
+    let stopping = false;
+    this.#stop = async () => {
+      stopping = true;
+      await messages.close();
+      await this.#done;
+    };
+    this.#done = (async () => {
+      for await (const m of messages) {
+        if (stopping) break;
+        if (!this.#options.holds()) {
+          this.#options.log(`partition ${this.partition}: lease no longer trusted; stops scoring`);
+          break;
+        }
+        this.#take(m.subject, m.data, m.seq, m.time.getTime(), m.info.pending);
+      }
+    })().catch((error) => {
+      this.#options.log(`partition ${this.partition}: consumer failed: ${(error as Error).message}`);
+    });
+    return reset;
+  }
+
+  #take(subject: string, data: Uint8Array, seq: number, at: number, pending: number): void {
+    this.lastSeen = seq + pending;
+    if (seq <= this.consumed) return; // already scored before a consumer restart
+    const dot = subject.lastIndexOf(".");
+    const device = subject.slice(dot + 1);
+    this.#current = seq;
+    if (devicePartition(device, this.#options.partitions) !== this.partition) {
+      this.misplaced++;
+    } else {
+      this.engine.receive(sensorTopic(device), data, at);
+      this.engine.drain();
+    }
+    this.consumed = seq;
+  }
+
+  /** Stops consuming; resolves once no message is being scored. */
+  async stop(): Promise<void> {
+    await this.#stop?.();
+    this.#stop = undefined;
+  }
+}
