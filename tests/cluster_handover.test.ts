@@ -102,9 +102,11 @@ async function publish(cluster: NatsCluster, url: string, signals: SensorSignal[
   });
   try {
     for (let k = 0; k < count; k++) {
-      await Promise.all(signals.map((signal, d) =>
-        client.publishAsync(`sensors/dev${d}/telemetry`, Buffer.from(signal.next()), { qos: 1 })
-      ));
+      await Promise.all(
+        signals.map((signal, d) =>
+          client.publishAsync(`sensors/dev${d}/telemetry`, Buffer.from(signal.next()), { qos: 1 })
+        ),
+      );
     }
   } finally {
     await client.endAsync();

@@ -12,8 +12,8 @@ import { hostname } from "node:os";
 import process from "node:process";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
-  type JetStreamClient,
   jetstream,
+  type JetStreamClient,
   jetstreamManager,
   RetentionPolicy,
   StorageType,
@@ -51,7 +51,7 @@ import type {
 import { connectCluster } from "./nats_connection.ts";
 import { openLeaseBucket } from "./nats_lease_store.ts";
 import { openSnapshotStore, type PartitionSnapshots } from "./partition_snapshots.ts";
-import { PartitionWorker, type PartitionReset, TELEMETRY_STREAM } from "./partition_worker.ts";
+import { type PartitionReset, PartitionWorker, TELEMETRY_STREAM } from "./partition_worker.ts";
 
 /** Attempts at opening the stream and buckets before start gives up (about a minute). */
 const START_ATTEMPTS = 12;
@@ -255,7 +255,9 @@ export class ClusterGateway implements GatewayView {
         return await work();
       } catch (error) {
         const message = (error as Error).message;
-        if (attempt >= START_ATTEMPTS || !/timeout|no responders|leader/i.test(message)) throw error;
+        if (attempt >= START_ATTEMPTS || !/timeout|no responders|leader/i.test(message)) {
+          throw error;
+        }
         this.#log(`cluster: ${what}: ${message}; retrying in ${delay} ms`);
         await new Promise((resolve) => setTimeout(resolve, delay));
         delay = Math.min(delay * 2, 8000);
@@ -299,7 +301,9 @@ export class ClusterGateway implements GatewayView {
   async #take(k: number): Promise<void> {
     const started = this.#now();
     const found = await this.#snapshots!.latest(k);
-    for (const r of found.refused) this.#log(`partition ${k}: refused snapshot ${r.name}: ${r.reason}`);
+    for (const r of found.refused) {
+      this.#log(`partition ${k}: refused snapshot ${r.name}: ${r.reason}`);
+    }
     let worker: PartitionWorker | undefined;
     const worker$ = () => worker!;
     worker = new PartitionWorker({
@@ -419,7 +423,10 @@ export class ClusterGateway implements GatewayView {
         }
       },
       alert: (alert) => {
-        publish(`${prefix}.${alert.device}.alert`, JSON.stringify({ seq: worker().sequence, ...alert }));
+        publish(
+          `${prefix}.${alert.device}.alert`,
+          JSON.stringify({ seq: worker().sequence, ...alert }),
+        );
         this.#emit({ type: "alert", alert });
       },
       incident: (change) => {
@@ -616,7 +623,9 @@ async function ensureTelemetryStream(nc: NatsConnection, replicas: number): Prom
     const info = await jsm.streams.info(TELEMETRY_STREAM);
     if (!info.config.subjects?.includes(TELEMETRY_SUBJECTS)) {
       throw new Error(
-        `stream ${TELEMETRY_STREAM} exists with subjects ${JSON.stringify(info.config.subjects)}, ` +
+        `stream ${TELEMETRY_STREAM} exists with subjects ${
+          JSON.stringify(info.config.subjects)
+        }, ` +
           `not ${TELEMETRY_SUBJECTS}`,
       );
     }
@@ -638,7 +647,9 @@ async function ensureTelemetryStream(nc: NatsConnection, replicas: number): Prom
 /** The pipeline settings every instance must share, as one string. */
 function pipelineRendering(config: GatewayConfig): string {
   const picked: Record<string, unknown> = {};
-  for (const key of PIPELINE_KEYS) picked[key] = (config as unknown as Record<string, unknown>)[key];
+  for (const key of PIPELINE_KEYS) {
+    picked[key] = (config as unknown as Record<string, unknown>)[key];
+  }
   return JSON.stringify(picked);
 }
 

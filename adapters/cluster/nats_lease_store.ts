@@ -13,7 +13,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
-import type { LeaseEntry, LeaseStore } from "../../core/cluster/lease_store.ts";
+import type { LeaseEntry, LeaseStore } from "../../core/cluster/mod.ts";
 
 /** Whether `error` is JetStream refusing a write whose expected last sequence did not hold. */
 export function isWrongLastSequence(error: unknown): boolean {

@@ -12,8 +12,7 @@
 
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type ObjectStore, Objm } from "@nats-io/obj";
-import { seal, unseal } from "../../core/codec/sealed_state.ts";
-import { ByteReader, ByteWriter } from "../../core/codec/byte_codec.ts";
+import { ByteReader, ByteWriter, seal, unseal } from "../../core/codec/mod.ts";
 import { plainBytes } from "./nats_lease_store.ts";
 
 /** The envelope kind of a partition snapshot. */

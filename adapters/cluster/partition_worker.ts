@@ -96,7 +96,9 @@ export class PartitionWorker {
           `${firstSequence} (retention removed the messages between): its models start afresh`;
       } else {
         const report = this.engine.restore(state.bytes);
-        for (const line of report.skipped) this.#options.log(`partition ${this.partition}: ${line}`);
+        for (const line of report.skipped) {
+          this.#options.log(`partition ${this.partition}: ${line}`);
+        }
         this.consumed = state.sequence;
         from = state.sequence + 1;
       }
@@ -123,7 +125,9 @@ export class PartitionWorker {
         this.#take(m.subject, m.data, m.seq, m.time.getTime(), m.info.pending);
       }
     })().catch((error) => {
-      this.#options.log(`partition ${this.partition}: consumer failed: ${(error as Error).message}`);
+      this.#options.log(
+        `partition ${this.partition}: consumer failed: ${(error as Error).message}`,
+      );
     });
     return reset;
   }
