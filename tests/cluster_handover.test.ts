@@ -25,10 +25,17 @@ const PARTITIONS = 12;
 const DEVICES = 8;
 const WAIT_MS = 60_000;
 
+/** Polls `check` until it holds; a check that throws (the cluster electing) is tried again. */
 async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
   const deadline = Date.now() + WAIT_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  let last = "";
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      last = `: ${(error as Error).message}`;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
