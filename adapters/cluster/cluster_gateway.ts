@@ -26,7 +26,9 @@ import {
 } from "../../core/cluster/mod.ts";
 import {
   type AlertEvent,
+  ConfigError,
   type DeviceSummary,
+  DeviceTopicPattern,
   type DigestPoint,
   type DigestRange,
   type GatewayCounters,
@@ -51,7 +53,12 @@ import type {
 import { connectCluster } from "./nats_connection.ts";
 import { openLeaseBucket } from "./nats_lease_store.ts";
 import { openSnapshotStore, type PartitionSnapshots } from "./partition_snapshots.ts";
-import { type PartitionReset, PartitionWorker, TELEMETRY_STREAM } from "./partition_worker.ts";
+import {
+  type PartitionReset,
+  PartitionWorker,
+  sensorTopic,
+  TELEMETRY_STREAM,
+} from "./partition_worker.ts";
 
 /** Attempts at opening the stream and buckets before start gives up (about a minute). */
 const START_ATTEMPTS = 12;
@@ -178,6 +185,19 @@ export class ClusterGateway implements GatewayView {
     this.instance = config.cluster.instance ?? defaultInstanceId();
     this.#prefix = config.mqtt.topicPrefix.replaceAll("/", ".");
     this.#models = readModelFiles(config);
+    // The partitions hold `sensors/<id>/telemetry` (the servers' mapping): a configuration whose
+    // streams never match it would refuse every message, so it is refused at once.
+    const probe = sensorTopic("probe-device");
+    const matching = config.streams.some((s) =>
+      new DeviceTopicPattern(s.device).match(probe) === "probe-device"
+    );
+    if (!matching) {
+      const patterns = config.streams.map((s) => JSON.stringify(s.device)).join(", ");
+      throw new ConfigError([
+        `streams: cluster mode scores ${sensorTopic("{device}")}, and no stream's device ` +
+        `pattern matches it (got ${patterns})`,
+      ]);
+    }
   }
 
   /**

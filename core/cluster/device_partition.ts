@@ -18,21 +18,20 @@
  */
 export function devicePartition(device: string, partitions: number): number {
   let hash = 0x811c9dc5;
-  // nats-server hashes the token's UTF-8 bytes; device tokens are ASCII in practice, and a
-  // non-ASCII one is encoded the same way here.
-  const bytes = device.length === utf8Length(device) ? undefined : encoder.encode(device);
-  const n = bytes === undefined ? device.length : bytes.length;
-  for (let i = 0; i < n; i++) {
-    hash ^= bytes === undefined ? device.charCodeAt(i) : bytes[i];
-    hash = Math.imul(hash, 0x01000193) >>> 0;
+  if (isAscii(device)) {
+    for (let i = 0; i < device.length; i++) {
+      hash = Math.imul(hash ^ device.charCodeAt(i), 0x01000193);
+    }
+  } else {
+    // nats-server hashes the token's UTF-8 bytes.
+    for (const byte of encoder.encode(device)) hash = Math.imul(hash ^ byte, 0x01000193);
   }
-  return hash % partitions;
+  return (hash >>> 0) % partitions;
 }
 
 const encoder = new TextEncoder();
 
-/** The UTF-8 length of `s` when it is ASCII (else larger than `s.length`). */
-function utf8Length(s: string): number {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return s.length + 1;
-  return s.length;
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
