@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -40,6 +41,18 @@ async function until(check: () => Promise<boolean> | boolean, what: string): Pro
   }
 }
 
+/** A free loopback port (bound, then released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /** One `foxtail run` instance: its process and what it logged. */
 class Instance {
   readonly child: ChildProcess;
@@ -61,9 +74,9 @@ class Instance {
   }
 }
 
-function writeConfig(dir: string, cluster: NatsCluster, id: string): string {
+function writeConfig(dir: string, cluster: NatsCluster, id: string, dashboardPort = 0): string {
   const config = smallConfig({
-    dashboard: { enabled: false },
+    dashboard: dashboardPort === 0 ? { enabled: false } : { port: dashboardPort },
     cluster: {
       servers: [...cluster.clientUrls],
       partitions: PARTITIONS,
@@ -168,8 +181,10 @@ describe("cluster mode: three NATS nodes, three instances", () => {
       });
       try {
         const log = new ScoreLog(nc);
+        const dashboardPort = await freePort();
         for (const id of ["gw1", "gw2", "gw3"]) {
-          instances.push(new Instance(id, writeConfig(dir, cluster, id)));
+          const port = id === "gw1" ? dashboardPort : 0;
+          instances.push(new Instance(id, writeConfig(dir, cluster, id, port)));
         }
         await Promise.all(instances.map((i) => i.joined()));
         // Wait until the three hold every partition between them, evenly.
@@ -211,6 +226,18 @@ describe("cluster mode: three NATS nodes, three instances", () => {
           /handed over/.test(instances[0].log + instances[1].log),
           "a survivor handed partitions to gw4",
         );
+        // gw1's dashboard shows the cluster as it is now.
+        const status = await (await fetch(`http://127.0.0.1:${dashboardPort}/api/status`)).json();
+        assert.equal(status.cluster.instance, "gw1");
+        assert.equal(status.cluster.partitions.length, PARTITIONS);
+        assert.ok(status.cluster.held.length >= 1, JSON.stringify(status.cluster.held));
+        await until(async () => {
+          const s = await (await fetch(`http://127.0.0.1:${dashboardPort}/api/status`)).json();
+          return JSON.stringify(s.cluster.members) === JSON.stringify(["gw1", "gw2", "gw4"]);
+        }, "the members without the killed gw3");
+        assert.ok(status.cluster.lastHandover !== null);
+        assert.ok(status.counters.accepted > 0);
+
         // The survivors stop gracefully: every partition handed over, exit code 0.
         for (const i of [instances[0], instances[1], gw4]) i.child.kill("SIGTERM");
         for (const i of [instances[0], instances[1], gw4]) {

@@ -49,6 +49,8 @@ h2 { font-size: 1rem; margin: 0 0 .5rem; }
 #counters dd { margin: 0; font-size: 1.15rem; font-variant-numeric: tabular-nums; }
 #snapshot-error { color: var(--anomaly); margin: .3rem 0 0; }
 #snapshot-error:empty { display: none; }
+#cluster { margin: .3rem 0 0; color: var(--muted); }
+#cluster:empty { display: none; }
 #fleet-controls { display: flex; flex-wrap: wrap; align-items: center; gap: .4rem .8rem;
   margin: 0 0 .6rem; font-size: .85rem; }
 #fleet-controls input, #fleet-controls select, #fleet-controls button { font: inherit; }
@@ -140,6 +142,7 @@ export function dashboardPage(nonce: string): string {
       ${counter("mqtt", "MQTT")}
     </dl>
     <p id="snapshot-error"></p>
+    <p id="cluster"></p>
   </section>
   <section aria-labelledby="devices-title">
     <h2 id="devices-title">Devices <span class="muted">(anomaly score: an autoencoder's is its

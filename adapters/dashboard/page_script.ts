@@ -29,7 +29,16 @@ import type { LatencySummary } from "../../core/gateway/mod.ts";
 import type { GatewayStatus } from "../gateway/mod.ts";
 
 /** What `/api/status` and the `status` event carry: the gateway's status and the server's clock. */
-type StatusBody = GatewayStatus & { now: number };
+/** What a cluster instance adds to its status (see adapters/cluster's ClusterStatus). */
+interface ClusterSummary {
+  instance: string;
+  members: string[];
+  held: number[];
+  partitions: { partition: number; lag: number | null }[];
+  lastHandover: { partition: number; kind: string; ms: number; replay: number } | null;
+  resets: number;
+}
+type StatusBody = GatewayStatus & { now: number; cluster?: ClusterSummary };
 
 /** One device's card, chart and the points it draws. */
 interface DeviceView {
@@ -555,7 +564,22 @@ export function dashboardScript(chartPoints: number): void {
     $("snapshot-error").textContent = s.lastSnapshotError
       ? "snapshot failing: " + s.lastSnapshotError
       : "";
+    $("cluster").textContent = s.cluster ? clusterLine(s.cluster) : "";
     tick();
+  }
+  // One line: who this instance is, what it holds, its lag, and the last handover.
+  function clusterLine(c: ClusterSummary): string {
+    let lag = 0;
+    for (const p of c.partitions) lag += p.lag ?? 0;
+    const h = c.lastHandover;
+    return "cluster: instance " + c.instance + " of " + c.members.length + " (" +
+      c.members.join(", ") + "); holds partitions " + (c.held.join(", ") || "none") +
+      "; lag " + count(lag) +
+      (h
+        ? "; last handover: partition " + h.partition + " " + h.kind + " in " + count(h.ms) +
+          " ms" + (h.kind === "taken" ? ", " + count(h.replay) + " replayed" : "")
+        : "") +
+      (c.resets > 0 ? "; " + c.resets + " partition reset(s)" : "");
   }
   // The bucket bound under which 99 % of messages were scored (receipt to score sent).
   function latencyP99(l: LatencySummary | undefined): string {
