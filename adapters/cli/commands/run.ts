@@ -28,6 +28,12 @@ snapshot, status offline) within a few seconds, even with the broker away or hun
 be sent then is dropped and counted in the last line. After a crash it resumes from the newest
 valid snapshot.
 
+With a "cluster" section (NATS servers, partitions, lease and snapshot timing), the instance
+shares the fleet with the others on a NATS cluster instead: it scores the partitions it holds by
+lease from the replicated stream, snapshots them to the cluster's object store, publishes the
+same topics through NATS with each input's stream sequence ("seq"), and on SIGINT or SIGTERM
+hands its partitions over before it exits. See the README's "Scaling out".
+
 Options (override the configuration file):
   --config FILE         the JSON configuration (required)
   --mqtt-url URL        mqtt.url
