@@ -488,6 +488,25 @@ export class ClusterGateway implements GatewayView {
     return { unsent: 0, forced };
   }
 
+  /**
+   * Stops as a crash would (the demo's and the tests' fault): no handover, no release, the
+   * connection dropped. The others take its partitions once the leases run out, from the last
+   * periodic snapshots and the stream.
+   */
+  async crash(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    clearTimeout(this.#tickTimer);
+    clearInterval(this.#snapshotTimer);
+    clearInterval(this.#sweepTimer);
+    await this.#serially(async () => {
+      for (const w of this.#workers.values()) await w.stop();
+      this.#workers.clear();
+    });
+    this.#listeners.clear();
+    await this.#nc!.close();
+  }
+
   #emit(event: GatewayEvent): void {
     for (const listener of this.#listeners) {
       try {

@@ -11,3 +11,4 @@ export * from "./nats_lease_store.ts";
 export * from "./partition_snapshots.ts";
 export * from "./cluster_gateway.ts";
 export * from "./partition_worker.ts";
+export * from "./local_cluster.ts";

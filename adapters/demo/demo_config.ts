@@ -72,6 +72,8 @@ export interface DemoConfigOptions {
    * at {@linkcode DEMO_SPEED}).
    */
   incidentQuietSeconds?: number;
+  /** A `cluster` section (as in a configuration file), for the cluster demo. */
+  cluster?: Record<string, unknown>;
 }
 
 /** The demo's gateway configuration, validated like any `foxtail run` configuration. */
@@ -94,6 +96,7 @@ export function demoGatewayConfig(options: DemoConfigOptions): GatewayConfig {
       quietSeconds: options.incidentQuietSeconds ??
         DEMO_INCIDENT_QUIET_STEPS * DEMO_STEP_SECONDS / DEMO_SPEED,
     },
+    ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
   });
 }
 

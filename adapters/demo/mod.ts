@@ -8,3 +8,4 @@ export * from "./sensor_profiles.ts";
 export * from "./simulated_plant.ts";
 export * from "./status_line.ts";
 export * from "./telemetry_publisher.ts";
+export * from "./cluster_demo.ts";

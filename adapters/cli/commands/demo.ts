@@ -19,6 +19,7 @@ import { startDemo } from "../../demo/mod.ts";
 import { FAULT_KINDS } from "../../demo/mod.ts";
 import { SENSOR_PROFILES } from "../../demo/mod.ts";
 import { wallClock } from "../../demo/mod.ts";
+import { type ClusterDemo, startClusterDemo } from "../../demo/mod.ts";
 
 /** Most simulated nodes `--devices` accepts (the demo gateway holds 64 devices). */
 const MOST_DEVICES = 64;
@@ -54,6 +55,11 @@ Options:
   --speed X             simulated seconds per second (default ${DEMO_SPEED})
   --state DIR           snapshot folder (default: a new temporary one, removed on stop); a
                         later demo given the same folder resumes its detectors
+  --cluster             the scale-out instead: three local NATS nodes (nats-server must be
+                        installed) and three instances with a dashboard each (--port and the
+                        next two; default 8081-8083) sharing 12 nodes (--devices); one instance
+                        crashes after --crash-after SECONDS (default 60) and the others take
+                        its partitions over from its snapshots and the stream
 
   -h, --help            this help`;
 
@@ -64,6 +70,8 @@ const OPTIONS = {
   "seed": { type: "string" },
   "speed": { type: "string" },
   "state": { type: "string" },
+  "cluster": { type: "boolean" },
+  "crash-after": { type: "string" },
 } as const;
 
 /** `1 node`, `2 nodes`. */
@@ -88,6 +96,65 @@ function whenToStop(seconds: number | undefined): Promise<string> {
     process.on("SIGTERM", onTerm);
     if (seconds !== undefined) timer = setTimeout(() => finish("duration"), seconds * 1000);
   });
+}
+
+/** One line per instance: what it holds and its last handover. */
+function clusterLines(demo: ClusterDemo): string[] {
+  return demo.instances.map((instance) => {
+    const s = instance.status();
+    const c = s.cluster;
+    const h = c.lastHandover;
+    return `  ${c.instance}: ${
+      c.held.length === 0 ? "no partitions" : `partitions ${c.held.join(",")}`
+    }` +
+      `, ${s.devices} devices, ${s.counters.accepted} scored` +
+      (h ? `; last handover: partition ${h.partition} ${h.kind} in ${h.ms} ms` : "");
+  });
+}
+
+async function runClusterDemo(o: {
+  nodes: number;
+  seed: number;
+  speed: number;
+  port: number | undefined;
+  duration: number | undefined;
+  crashAfter: number;
+  log: (line: string) => void;
+}): Promise<number> {
+  const { log } = o;
+  const demo = await startClusterDemo({
+    nodes: o.nodes,
+    seed: o.seed,
+    speed: o.speed,
+    port: o.port,
+    log,
+  });
+  for (const d of demo.dashboards) {
+    console.log(`foxtail demo: ${d.instance}'s dashboard at ${d.url}`);
+  }
+  log(
+    `foxtail demo: ${plural(o.nodes, "node")} publishing to a three-node NATS cluster; ` +
+      `${demo.dashboards[2].instance} crashes in ${o.crashAfter} s` +
+      (o.duration === undefined ? " (Ctrl-C stops)" : ""),
+  );
+  const status = setInterval(() => {
+    for (const line of clusterLines(demo)) log(line);
+  }, STATUS_SECONDS * 1000);
+  const crash = setTimeout(() => {
+    log(
+      `foxtail demo: ${demo.dashboards[2].instance} crashes now (no handover): the others take ` +
+        `its partitions once its leases run out, from its snapshots and the stream`,
+    );
+    demo.crash(2).catch((error) => log(`foxtail demo: crash: ${(error as Error).message}`));
+  }, o.crashAfter * 1000);
+  const reason = await whenToStop(o.duration);
+  clearInterval(status);
+  clearTimeout(crash);
+  for (const line of clusterLines(demo)) log(line);
+  log(`foxtail demo: ${reason}: stopping (the instances hand over, then NATS stops)`);
+  await demo.stop();
+  log("foxtail demo: stopped");
+  return 0;
 }
 
 /** `foxtail demo`. */
@@ -125,6 +192,11 @@ export const demoCommand: Command = {
     const stateDir = stringFlag(values, "state");
 
     const log = (line: string) => console.error(line);
+    if (values.cluster) {
+      const crashAfter = numberFlag(values, "crash-after", 60, 0, 2_147_483);
+      const devices = values.devices === undefined ? 12 : nodes;
+      return await runClusterDemo({ nodes: devices, seed, speed, port, duration, crashAfter, log });
+    }
     const startedAt = Date.now();
     const demo = await startDemo({ nodes, seed, speed, port, stateDir, log });
     console.log(`foxtail demo: dashboard at ${demo.url}`);
