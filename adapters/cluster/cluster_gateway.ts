@@ -42,13 +42,14 @@ import {
 import type { Incident, IncidentQuery } from "../../core/incidents/mod.ts";
 import { VERSION } from "../../core/version.ts";
 import { readModelFiles } from "../files/mod.ts";
-import type {
-  GatewayConfig,
-  GatewayEvent,
-  GatewayStatus,
-  GatewayStopReport,
-  GatewayView,
-  RejectSourceList,
+import {
+  emitEvent,
+  type GatewayConfig,
+  type GatewayEvent,
+  type GatewayStatus,
+  type GatewayStopReport,
+  type GatewayView,
+  type RejectSourceList,
 } from "../gateway/mod.ts";
 import { connectCluster } from "./nats_connection.ts";
 import { openLeaseBucket } from "./nats_lease_store.ts";
@@ -318,25 +319,28 @@ export class ClusterGateway implements GatewayView {
     }).finally(() => this.#scheduleTick());
   }
 
+  #newWorker(k: number): PartitionWorker {
+    const worker: PartitionWorker = new PartitionWorker({
+      partition: k,
+      partitions: this.#cluster.partitions,
+      config: this.config,
+      output: this.#output(() => worker),
+      models: this.#models,
+      holds: () => this.#leases!.holds(k),
+      log: this.#log,
+    });
+    return worker;
+  }
+
   async #take(k: number): Promise<void> {
     const started = this.#now();
     const found = await this.#snapshots!.latest(k);
     for (const r of found.refused) {
       this.#log(`partition ${k}: refused snapshot ${r.name}: ${r.reason}`);
     }
-    let worker: PartitionWorker | undefined;
-    const worker$ = () => worker!;
-    worker = new PartitionWorker({
-      partition: k,
-      partitions: this.#cluster.partitions,
-      config: this.config,
-      output: this.#output(worker$),
-      models: this.#models,
-      holds: () => this.#leases!.holds(k),
-      log: this.#log,
-    });
     const info = await (await jetstreamManager(this.#nc!)).streams.info(TELEMETRY_STREAM);
     const snapshot = found.snapshot;
+    let worker = this.#newWorker(k);
     let reset: string | undefined;
     try {
       reset = await worker.start(
@@ -347,15 +351,7 @@ export class ClusterGateway implements GatewayView {
     } catch (error) {
       // The snapshot's envelope held but its contents did not: start afresh, said so.
       reset = `its snapshot ${snapshot?.name} cannot be restored: ${(error as Error).message}`;
-      worker = new PartitionWorker({
-        partition: k,
-        partitions: this.#cluster.partitions,
-        config: this.config,
-        output: this.#output(worker$),
-        models: this.#models,
-        holds: () => this.#leases!.holds(k),
-        log: this.#log,
-      });
+      worker = this.#newWorker(k);
       await worker.start(this.#js!, null, info.state.first_seq);
     }
     if (reset !== undefined) {
@@ -508,13 +504,7 @@ export class ClusterGateway implements GatewayView {
   }
 
   #emit(event: GatewayEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#log(`event listener failed: ${(error as Error).message}`);
-      }
-    }
+    emitEvent(this.#listeners, event, this.#log);
   }
 
   #workerOf(device: string): PartitionWorker | undefined {

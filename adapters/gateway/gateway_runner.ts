@@ -48,6 +48,21 @@ export type GatewayEvent =
   | { type: "state"; device: string; state: DeviceState }
   | { type: "snapshot"; path: string; at: number };
 
+/** Hands `event` to every listener; one that throws is logged, and the others still get it. */
+export function emitEvent(
+  listeners: Iterable<(event: GatewayEvent) => void>,
+  event: GatewayEvent,
+  log: (line: string) => void,
+): void {
+  for (const listener of listeners) {
+    try {
+      listener(event);
+    } catch (error) {
+      log(`event listener failed: ${(error as Error).message}`);
+    }
+  }
+}
+
 /** The gateway's state at a glance. */
 export interface GatewayStatus {
   /** foxtail's version. */
@@ -316,13 +331,7 @@ export class GatewayRunner implements GatewayView {
   }
 
   #emit(event: GatewayEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#log(`event listener failed: ${(error as Error).message}`);
-      }
-    }
+    emitEvent(this.#listeners, event, this.#log);
   }
 
   // ---- GatewayView ---------------------------------------------------------------------------
