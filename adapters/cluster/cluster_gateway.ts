@@ -308,9 +308,18 @@ export class ClusterGateway implements GatewayView {
         this.#lastReport = report;
         for (const k of report.lost) await this.#drop(k, "its lease was lost");
         for (const k of report.toHandOver) await this.#handOver(k);
-        for (const k of report.claimed) await this.#take(k);
       } catch (error) {
         this.#log(`cluster: lease renewal failed: ${(error as Error).message}`);
+      }
+      // Every partition held and trusted gets a worker: the ones claimed now, and any whose
+      // take failed before (the cluster not answering) and was not given back.
+      for (const k of leases.held()) {
+        if (this.#workers.has(k) || !leases.holds(k) || !this.#running) continue;
+        try {
+          await this.#take(k);
+        } catch (error) {
+          await this.#putBack(k, (error as Error).message);
+        }
       }
       // A partition whose lease is no longer trusted (renewals failing) stops being scored.
       for (const k of [...this.#workers.keys()]) {
@@ -335,6 +344,16 @@ export class ClusterGateway implements GatewayView {
   async #take(k: number): Promise<void> {
     const started = this.#now();
     const found = await this.#snapshots!.latest(k);
+    const unreadable = found.refused.find((r) => /timeout|no responders/i.test(r.reason));
+    if (unreadable !== undefined) {
+      // The cluster is not answering: an older snapshot (or none) would only cost a longer
+      // replay, but none at all would reset the models, so the partition is left for later.
+      await this.#putBack(
+        k,
+        `its snapshot ${unreadable.name} cannot be read now (${unreadable.reason})`,
+      );
+      return;
+    }
     for (const r of found.refused) {
       this.#log(`partition ${k}: refused snapshot ${r.name}: ${r.reason}`);
     }
@@ -342,17 +361,20 @@ export class ClusterGateway implements GatewayView {
     const snapshot = found.snapshot;
     let worker = this.#newWorker(k);
     let reset: string | undefined;
+    const state = snapshot && { bytes: snapshot.state, sequence: snapshot.sequence };
     try {
-      reset = await worker.start(
-        this.#js!,
-        snapshot && { bytes: snapshot.state, sequence: snapshot.sequence },
-        info.state.first_seq,
-      );
+      reset = worker.restore(state, info.state.first_seq);
     } catch (error) {
       // The snapshot's envelope held but its contents did not: start afresh, said so.
       reset = `its snapshot ${snapshot?.name} cannot be restored: ${(error as Error).message}`;
       worker = this.#newWorker(k);
-      await worker.start(this.#js!, null, info.state.first_seq);
+      worker.restore(null, info.state.first_seq);
+    }
+    try {
+      await worker.consume(this.#js!);
+    } catch (error) {
+      await this.#putBack(k, `its consumer cannot start (${(error as Error).message})`);
+      return;
     }
     if (reset !== undefined) {
       this.#resets++;
@@ -369,6 +391,12 @@ export class ClusterGateway implements GatewayView {
         (snapshot ? ` from snapshot ${snapshot.name}` : " with no snapshot (fresh models)") +
         `; replaying from sequence ${worker.consumed + 1}`,
     );
+  }
+
+  /** Gives a claimed partition back (it is claimed again on a later tick, here or elsewhere). */
+  async #putBack(k: number, why: string): Promise<void> {
+    this.#log(`partition ${k}: not taken: ${why}; released for a later try`);
+    await this.#leases!.release(k).catch(() => false);
   }
 
   async #drop(k: number, why: string): Promise<void> {

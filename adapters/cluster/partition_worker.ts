@@ -66,6 +66,7 @@ export class PartitionWorker {
   #stop: (() => Promise<void>) | undefined;
   #done: Promise<void> | undefined;
   #current = 0;
+  #from = 1;
 
   constructor(options: PartitionWorkerOptions) {
     this.#options = options;
@@ -81,32 +82,33 @@ export class PartitionWorker {
 
   /**
    * Restores `state` (a snapshot taken at `sequence`), or starts afresh when it is null; returns
-   * the reset's reason when the stream no longer holds the messages after the snapshot.
+   * the reset's reason when the stream no longer holds the messages after the snapshot. Throws a
+   * `RangeError` (the engine unchanged) when the snapshot's contents are corrupt.
    */
-  async start(
-    js: JetStreamClient,
+  restore(
     state: { bytes: Uint8Array; sequence: number } | null,
     firstSequence: number,
-  ): Promise<string | undefined> {
-    let reset: string | undefined;
-    let from = 1;
-    if (state !== null) {
-      if (state.sequence + 1 < firstSequence) {
-        reset = `its snapshot ends at sequence ${state.sequence}, but the stream now starts at ` +
-          `${firstSequence} (retention removed the messages between): its models start afresh`;
-      } else {
-        const report = this.engine.restore(state.bytes);
-        for (const line of report.skipped) {
-          this.#options.log(`partition ${this.partition}: ${line}`);
-        }
-        this.consumed = state.sequence;
-        from = state.sequence + 1;
-      }
+  ): string | undefined {
+    this.#from = Math.max(firstSequence, 1);
+    if (state === null) return undefined;
+    if (state.sequence + 1 < firstSequence) {
+      return `its snapshot ends at sequence ${state.sequence}, but the stream now starts at ` +
+        `${firstSequence} (retention removed the messages between): its models start afresh`;
     }
+    const report = this.engine.restore(state.bytes);
+    for (const line of report.skipped) this.#options.log(`partition ${this.partition}: ${line}`);
+    this.consumed = state.sequence;
+    this.#from = state.sequence + 1;
+    return undefined;
+  }
+
+  /** Starts consuming the partition from the sequence after the restored state. */
+  async consume(js: JetStreamClient): Promise<void> {
+    const from = this.#from;
     const consumer = await js.consumers.get(TELEMETRY_STREAM, {
       filter_subjects: this.#subject,
       deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: Math.max(from, 1),
+      opt_start_seq: from,
     });
     const messages = await consumer.consume({ max_messages: 256 });
     let stopping = false;
@@ -129,7 +131,6 @@ export class PartitionWorker {
         `partition ${this.partition}: consumer failed: ${(error as Error).message}`,
       );
     });
-    return reset;
   }
 
   #take(subject: string, data: Uint8Array, seq: number, at: number, pending: number): void {
