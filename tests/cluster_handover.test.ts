@@ -14,9 +14,7 @@ import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import mqtt from "mqtt";
-import { GatewayEngine } from "../core/gateway/mod.ts";
-import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
-import { sensorTopic, TELEMETRY_STREAM } from "../adapters/cluster/mod.ts";
+import { referenceScores } from "./support/cluster_reference.ts";
 import { type NatsCluster, startNatsCluster } from "./support/nats_cluster.ts";
 import { CLI, runtimeCommand } from "./support/run_cli.ts";
 import { SensorSignal, smallConfig } from "./support/gateway_fixtures.ts";
@@ -131,26 +129,6 @@ async function publish(cluster: NatsCluster, url: string, signals: SensorSignal[
   } finally {
     await client.endAsync();
   }
-}
-
-/** The scores one uninterrupted engine gives every message of the stream, by sequence. */
-async function referenceScores(nc: NatsConnection): Promise<Map<number, number>> {
-  const engine = new GatewayEngine(validateGatewayConfig(smallConfig()));
-  const out = new Map<number, number>();
-  let seq = 0;
-  engine.output = { score: (_device, v) => out.set(seq, v.score), alert: () => {} };
-  const info = await (await jetstreamManager(nc)).streams.info(TELEMETRY_STREAM);
-  const consumer = await jetstream(nc).consumers.get(TELEMETRY_STREAM);
-  while (seq < info.state.last_seq) {
-    const batch = await consumer.fetch({ max_messages: 500, expires: 2000 });
-    for await (const m of batch) {
-      seq = m.seq;
-      const device = m.subject.slice(m.subject.lastIndexOf(".") + 1);
-      engine.receive(sensorTopic(device), m.data, m.time.getTime());
-      engine.drain();
-    }
-  }
-  return out;
 }
 
 function assertSameScores(log: ScoreLog, reference: Map<number, number>, upTo: number): number {

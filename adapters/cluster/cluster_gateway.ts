@@ -430,7 +430,8 @@ export class ClusterGateway implements GatewayView {
 
   async #snapshot(worker: PartitionWorker): Promise<void> {
     const k = worker.partition;
-    if (this.#snapshotted.get(k) === worker.consumed) return; // nothing new
+    // Nothing new since the last one, or nothing at all (a fresh engine needs no snapshot).
+    if ((this.#snapshotted.get(k) ?? 0) === worker.consumed) return;
     const at = this.#now();
     try {
       await this.#snapshots!.put(k, worker.consumed, worker.engine.toBytes(at));
