@@ -61,6 +61,25 @@ import {
   TELEMETRY_STREAM,
 } from "./partition_worker.ts";
 
+/**
+ * Longest wait for one step of taking a partition (its snapshots, the stream's state, its
+ * consumer). A step the cluster never answers would otherwise hold every later lease renewal
+ * (they run one after another), and the instance would silently drop out of the cluster.
+ */
+const TAKE_STEP_MS = 10_000;
+
+/** `work`, or a rejection naming `what` once {@linkcode TAKE_STEP_MS} pass without an answer. */
+function bounded<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what}: no answer within ${TAKE_STEP_MS / 1000} s (timeout)`)),
+      TAKE_STEP_MS,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Attempts at opening the stream and buckets before start gives up (about a minute). */
 const START_ATTEMPTS = 12;
 
@@ -343,7 +362,7 @@ export class ClusterGateway implements GatewayView {
 
   async #take(k: number): Promise<void> {
     const started = this.#now();
-    const found = await this.#snapshots!.latest(k);
+    const found = await bounded(this.#snapshots!.latest(k), `reading partition ${k}'s snapshots`);
     const unreadable = found.refused.find((r) => /timeout|no responders/i.test(r.reason));
     if (unreadable !== undefined) {
       // The cluster is not answering: an older snapshot (or none) would only cost a longer
@@ -357,7 +376,10 @@ export class ClusterGateway implements GatewayView {
     for (const r of found.refused) {
       this.#log(`partition ${k}: refused snapshot ${r.name}: ${r.reason}`);
     }
-    const info = await (await jetstreamManager(this.#nc!)).streams.info(TELEMETRY_STREAM);
+    const info = await bounded(
+      jetstreamManager(this.#nc!).then((jsm) => jsm.streams.info(TELEMETRY_STREAM)),
+      "reading the stream's state",
+    );
     const snapshot = found.snapshot;
     let worker = this.#newWorker(k);
     let reset: string | undefined;
@@ -370,9 +392,11 @@ export class ClusterGateway implements GatewayView {
       worker = this.#newWorker(k);
       worker.restore(null, info.state.first_seq);
     }
+    const consuming = worker.consume(this.#js!);
     try {
-      await worker.consume(this.#js!);
+      await bounded(consuming, `starting partition ${k}'s consumer`);
     } catch (error) {
+      consuming.then(() => worker.stop(), () => {}); // should it start after all
       await this.#putBack(k, `its consumer cannot start (${(error as Error).message})`);
       return;
     }
