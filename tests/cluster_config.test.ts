@@ -18,6 +18,8 @@ describe("cluster mode's configuration", () => {
     assert.equal(config.cluster?.partitions, 32);
     assert.equal(config.cluster?.leaseSeconds, 4);
     assert.ok(config.cluster!.renewSeconds < 2, "renewed within half the lease");
+    assert.equal(config.cluster?.streamMaxAgeHours, 24);
+    assert.equal(config.cluster?.streamMaxMegabytes, 256);
     assert.equal(validateGatewayConfig(smallConfig()).cluster, undefined);
   });
 
@@ -30,6 +32,11 @@ describe("cluster mode's configuration", () => {
     assert.throws(
       () => validateGatewayConfig(smallConfig({ cluster: { ...cluster, servers: [] } })),
       (error: Error) => error instanceof ConfigError && /cluster\.servers/.test(error.message),
+    );
+    assert.throws(
+      () => validateGatewayConfig(smallConfig({ cluster: { ...cluster, streamMaxMegabytes: -1 } })),
+      (error: Error) =>
+        error instanceof ConfigError && /cluster\.streamMaxMegabytes.*-1/.test(error.message),
     );
   });
 

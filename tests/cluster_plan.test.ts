@@ -170,6 +170,8 @@ describe("cluster settings", () => {
       leaseSeconds: 10,
       renewSeconds: 2.5,
       snapshotSeconds: 30,
+      streamMaxAgeHours: 24,
+      streamMaxMegabytes: 256,
     });
     assert.equal(read({ servers, leaseSeconds: 20 }).settings?.renewSeconds, 5);
   });
@@ -181,6 +183,8 @@ describe("cluster settings", () => {
       leaseSeconds: 6,
       renewSeconds: 1,
       snapshotSeconds: 15,
+      streamMaxAgeHours: 2,
+      streamMaxMegabytes: 4096,
       instance: "gw-7_a",
       user: "foxtail",
       password: "s3cret",

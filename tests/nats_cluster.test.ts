@@ -11,7 +11,12 @@ import {
   openLeaseBucket,
   PARTITIONED_PREFIX,
 } from "../adapters/cluster/mod.ts";
-import { clusterFingerprint, devicePartition, PartitionLeases } from "../core/cluster/mod.ts";
+import {
+  CLUSTER_DEFAULTS,
+  clusterFingerprint,
+  devicePartition,
+  PartitionLeases,
+} from "../core/cluster/mod.ts";
 import { type NatsCluster, startNatsCluster } from "./support/nats_cluster.ts";
 
 const PARTITIONS = 16;
@@ -189,6 +194,7 @@ describe("a three-node NATS cluster for the cluster mode", () => {
     const LEASE_MS = 2000;
     const fingerprint = clusterFingerprint(
       {
+        ...CLUSTER_DEFAULTS,
         servers: ["nats://x"],
         partitions: PARTITIONS,
         leaseSeconds: LEASE_MS / 1000,

@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  CLUSTER_DEFAULTS,
   clusterFingerprint,
   ClusterMismatchError,
   type ClusterSettings,
@@ -17,6 +18,7 @@ const LEASE_MS = 10_000;
 const RENEW_MS = 2_500;
 
 const settingsOf = (partitions: number): ClusterSettings => ({
+  ...CLUSTER_DEFAULTS,
   servers: ["nats://n:4222"],
   partitions,
   leaseSeconds: LEASE_MS / 1000,

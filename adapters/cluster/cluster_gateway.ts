@@ -20,6 +20,7 @@ import {
 } from "@nats-io/jetstream";
 import {
   clusterFingerprint,
+  type ClusterSettings,
   devicePartition,
   PartitionLeases,
   type TickReport,
@@ -91,8 +92,6 @@ export const SETTINGS_BUCKET = "foxtail-settings";
 export const SNAPSHOT_BUCKET = "foxtail-snapshots";
 /** The telemetry stream's subjects: `foxtail.telemetry.<partition>.<device>`, nothing else. */
 export const TELEMETRY_SUBJECTS = "foxtail.telemetry.*.*";
-/** How long the stream keeps telemetry, and how much (the older goes first). */
-export const TELEMETRY_RETENTION = { maxAgeHours: 24, maxBytes: 256 * 1024 * 1024 } as const;
 
 /** A partition handed over or taken over, and how long it took. */
 export interface Handover {
@@ -244,7 +243,7 @@ export class ClusterGateway implements GatewayView {
     const replicas = this.#options.replicas ?? (c.servers.length >= 3 ? 3 : 1);
     try {
       await this.#retrying("opening the cluster's stream and buckets", async () => {
-        await ensureTelemetryStream(nc, replicas);
+        await ensureTelemetryStream(nc, replicas, c, this.#log);
         const leaseMs = c.leaseSeconds * 1000;
         const leases = await openLeaseBucket(nc, { name: LEASE_BUCKET, ttlMs: leaseMs, replicas });
         const settings = await openLeaseBucket(nc, { name: SETTINGS_BUCKET, ttlMs: 0, replicas });
@@ -698,9 +697,19 @@ export class ClusterGateway implements GatewayView {
   }
 }
 
-/** Creates the telemetry stream, or checks the one there takes the partitioned subjects. */
-async function ensureTelemetryStream(nc: NatsConnection, replicas: number): Promise<void> {
+/**
+ * Creates the telemetry stream with the configured retention, or checks the one there takes the
+ * partitioned subjects (and says so when its retention is not this instance's).
+ */
+async function ensureTelemetryStream(
+  nc: NatsConnection,
+  replicas: number,
+  settings: ClusterSettings,
+  log: (line: string) => void,
+): Promise<void> {
   const jsm = await jetstreamManager(nc);
+  const maxAge = Math.round(settings.streamMaxAgeHours * 3600 * 1e9); // nanoseconds
+  const maxBytes = Math.round(settings.streamMaxMegabytes * 1024 * 1024);
   try {
     const info = await jsm.streams.info(TELEMETRY_STREAM);
     if (!info.config.subjects?.includes(TELEMETRY_SUBJECTS)) {
@@ -709,6 +718,15 @@ async function ensureTelemetryStream(nc: NatsConnection, replicas: number): Prom
           JSON.stringify(info.config.subjects)
         }, ` +
           `not ${TELEMETRY_SUBJECTS}`,
+      );
+    }
+    if (info.config.max_age !== maxAge || info.config.max_bytes !== maxBytes) {
+      const hours = info.config.max_age / 3600e9;
+      const megabytes = info.config.max_bytes / (1024 * 1024);
+      log(
+        `cluster: stream ${TELEMETRY_STREAM} keeps ${hours} h and ${megabytes} MB (set when it ` +
+          `was created), not the ${settings.streamMaxAgeHours} h and ` +
+          `${settings.streamMaxMegabytes} MB configured here`,
       );
     }
     return;
@@ -721,8 +739,8 @@ async function ensureTelemetryStream(nc: NatsConnection, replicas: number): Prom
     num_replicas: replicas,
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
-    max_age: TELEMETRY_RETENTION.maxAgeHours * 3600 * 1e9, // nanoseconds
-    max_bytes: TELEMETRY_RETENTION.maxBytes,
+    max_age: maxAge,
+    max_bytes: maxBytes,
   });
 }
 

@@ -36,6 +36,10 @@ export interface ClusterSettings {
   renewSeconds: number;
   /** How often an owned partition's detectors are snapshotted. */
   snapshotSeconds: number;
+  /** How long the telemetry stream keeps a message (set when the stream is created). */
+  streamMaxAgeHours: number;
+  /** How much the telemetry stream keeps, the oldest going first (set when it is created). */
+  streamMaxMegabytes: number;
   /** This instance's id (letters, digits, `_`, `-`); the adapter picks one when absent. */
   instance?: string;
   /** NATS user name. */
@@ -51,6 +55,8 @@ export const CLUSTER_DEFAULTS = {
   partitions: 64,
   leaseSeconds: 10,
   snapshotSeconds: 30,
+  streamMaxAgeHours: 24,
+  streamMaxMegabytes: 256,
 } as const;
 
 /** Bounds of the section's numbers. */
@@ -60,6 +66,10 @@ export const CLUSTER_LIMITS = {
   maxLeaseSeconds: 3600,
   /** Exclusive. */
   maxSnapshotSeconds: 86400,
+  /** Exclusive: a year. */
+  maxStreamAgeHours: 8784,
+  /** Exclusive: a terabyte. */
+  maxStreamMegabytes: 1_048_576,
 } as const;
 
 /** The keys the `cluster` section may have. */
@@ -69,6 +79,8 @@ export const CLUSTER_KEYS: readonly string[] = [
   "leaseSeconds",
   "renewSeconds",
   "snapshotSeconds",
+  "streamMaxAgeHours",
+  "streamMaxMegabytes",
   "instance",
   "user",
   "password",
@@ -173,12 +185,27 @@ export function readClusterSettings(
     CLUSTER_LIMITS.maxSnapshotSeconds,
   );
 
+  const streamMaxAgeHours = read.number(
+    "streamMaxAgeHours",
+    CLUSTER_DEFAULTS.streamMaxAgeHours,
+    0,
+    CLUSTER_LIMITS.maxStreamAgeHours,
+  );
+  const streamMaxMegabytes = read.number(
+    "streamMaxMegabytes",
+    CLUSTER_DEFAULTS.streamMaxMegabytes,
+    0,
+    CLUSTER_LIMITS.maxStreamMegabytes,
+  );
+
   const settings: ClusterSettings = {
     servers,
     partitions,
     leaseSeconds,
     renewSeconds,
     snapshotSeconds,
+    streamMaxAgeHours,
+    streamMaxMegabytes,
   };
 
   const instance = section.instance;
