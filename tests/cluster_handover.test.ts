@@ -12,7 +12,6 @@ import { tmpdir } from "node:os";
 import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import mqtt from "mqtt";
 import { referenceScores } from "./support/cluster_reference.ts";
 import { type NatsCluster, startNatsCluster } from "./support/nats_cluster.ts";
