@@ -28,7 +28,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -38,9 +38,13 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import mqtt, { type MqttClient } from "mqtt";
 import { devicePartition } from "../core/cluster/mod.ts";
 import { TELEMETRY_STREAM } from "../adapters/cluster/mod.ts";
-import { type NatsCluster, startNatsCluster } from "../tests/support/nats_cluster.ts";
+import {
+  type NatsCluster,
+  startNatsCluster,
+  writeInstanceConfig,
+} from "../tests/support/nats_cluster.ts";
 import { CLI, runtimeCommand } from "../tests/support/run_cli.ts";
-import { SensorSignal, smallConfig } from "../tests/support/gateway_fixtures.ts";
+import { SensorSignal } from "../tests/support/gateway_fixtures.ts";
 import { ROOT } from "../tests/support/shared.ts";
 import { runtimeName } from "./runtime_name.ts";
 
@@ -430,23 +434,16 @@ const killAll = () => instances.forEach((i) => i.alive && i.child.kill("SIGKILL"
 process.once("exit", killAll);
 
 function launch(id: string): Instance {
-  const config = smallConfig({
-    dashboard: { enabled: false },
+  const timing = {
+    partitions: PARTITIONS,
+    leaseSeconds: LEASE_SECONDS,
+    renewSeconds: RENEW_SECONDS,
+    snapshotSeconds: 1,
+  };
+  const path = writeInstanceConfig(dir, cluster, id, timing, {
     snapshots: { dir: join(dir, "state"), intervalSeconds: 0, keep: 3 },
     limits: { maxDevices: 4096, queueCapacity: 64, historyPoints: 32 },
-    cluster: {
-      servers: [...cluster.clientUrls],
-      partitions: PARTITIONS,
-      leaseSeconds: LEASE_SECONDS,
-      renewSeconds: RENEW_SECONDS,
-      snapshotSeconds: 1,
-      instance: id,
-      user: cluster.gateway.user,
-      password: cluster.gateway.password,
-    },
   });
-  const path = join(dir, `${id}.json`);
-  writeFileSync(path, JSON.stringify(config));
   const instance = new Instance(id, path);
   instances.push(instance);
   return instance;

@@ -20,18 +20,12 @@ import {
 import { type NatsServer, startNatsServer } from "./support/nats_single.ts";
 import { SensorSignal, smallConfig } from "./support/gateway_fixtures.ts";
 import { referenceScores } from "./support/cluster_reference.ts";
+import { until } from "./support/dashboard_fixtures.ts";
 
 const PARTITIONS = 4;
 const DEVICE = "boiler-1";
 const K = devicePartition(DEVICE, PARTITIONS);
-
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const WAIT_MS = 30_000;
 
 function instance(server: NatsServer, id: string, lines: string[]): ClusterGateway {
   const config = validateGatewayConfig(smallConfig({
@@ -77,7 +71,7 @@ describe("cluster mode's faults (one nats-server)", () => {
       const a = instance(server, "gw-a", linesA);
       await a.start();
       await publish(nc, signal, 30);
-      await until(() => scored(a) === 30, "30 scored by gw-a");
+      await until(() => scored(a) === 30, "30 scored by gw-a", WAIT_MS);
       await a.stop(); // hands over: a snapshot at sequence 30
       await publish(nc, signal, 100); // the stream now starts at 81
 
@@ -86,7 +80,7 @@ describe("cluster mode's faults (one nats-server)", () => {
       await b.start();
       try {
         // Its counters start afresh too: only the 50 messages kept are scored.
-        await until(() => scored(b) === 50, "the 50 kept messages scored by gw-b");
+        await until(() => scored(b) === 50, "the 50 kept messages scored by gw-b", WAIT_MS);
         const { cluster } = b.status();
         assert.equal(cluster.resets, 1);
         assert.equal(cluster.lastReset?.partition, K);
@@ -122,7 +116,7 @@ describe("cluster mode's faults (one nats-server)", () => {
         const a = instance(server, "gw-a", []);
         await a.start();
         await publish(nc, signal, 200);
-        await until(() => scored(a) === 200, "200 scored by gw-a");
+        await until(() => scored(a) === 200, "200 scored by gw-a", WAIT_MS);
         await a.stop(); // a snapshot at sequence 200
         // A newer snapshot that is garbage: its checksum fails.
         const store = await new Objm(nc).open(SNAPSHOT_BUCKET);
@@ -134,15 +128,17 @@ describe("cluster mode's faults (one nats-server)", () => {
         await b.start();
         try {
           // The counters come back with the snapshot: 200 restored, 300 replayed.
-          await until(() => scored(b) === 500, "gw-b replaying from sequence 201").catch((e) => {
-            throw new Error(`${e.message}; scored ${scored(b)}:\n${lines.join("\n")}`);
-          });
+          await until(() => scored(b) === 500, "gw-b replaying from sequence 201", WAIT_MS).catch(
+            (e) => {
+              throw new Error(`${e.message}; scored ${scored(b)}:\n${lines.join("\n")}`);
+            },
+          );
           assert.ok(
             lines.some((l) => l.includes(`refused snapshot ${snapshotName(K, 250)}`)),
             lines.join("\n"),
           );
           assert.equal(b.status().cluster.resets, 0);
-          await until(() => scores.size === 500, "every score received");
+          await until(() => scores.size === 500, "every score received", WAIT_MS);
           // The same scores as one engine that never stopped, each sequence scored once (the
           // handover's snapshot was at the last sequence scored).
           const reference = await referenceScores(nc);

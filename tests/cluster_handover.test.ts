@@ -7,16 +7,16 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import mqtt from "mqtt";
 import { referenceScores } from "./support/cluster_reference.ts";
-import { type NatsCluster, startNatsCluster } from "./support/nats_cluster.ts";
+import { type NatsCluster, startNatsCluster, writeInstanceConfig } from "./support/nats_cluster.ts";
 import { CLI, runtimeCommand } from "./support/run_cli.ts";
-import { SensorSignal, smallConfig } from "./support/gateway_fixtures.ts";
+import { SensorSignal } from "./support/gateway_fixtures.ts";
 import { ROOT } from "./support/shared.ts";
 
 const PARTITIONS = 12;
@@ -71,23 +71,11 @@ class Instance {
   }
 }
 
+/** gw<N>'s configuration: leases of 2 s renewed every 0.5 s, a snapshot a second. */
 function writeConfig(dir: string, cluster: NatsCluster, id: string, dashboardPort = 0): string {
-  const config = smallConfig({
-    dashboard: dashboardPort === 0 ? { enabled: false } : { port: dashboardPort },
-    cluster: {
-      servers: [...cluster.clientUrls],
-      partitions: PARTITIONS,
-      leaseSeconds: 2,
-      renewSeconds: 0.5,
-      snapshotSeconds: 1,
-      instance: id,
-      user: cluster.gateway.user,
-      password: cluster.gateway.password,
-    },
-  });
-  const path = join(dir, `${id}.json`);
-  writeFileSync(path, JSON.stringify(config));
-  return path;
+  const timing = { partitions: PARTITIONS, leaseSeconds: 2, renewSeconds: 0.5, snapshotSeconds: 1 };
+  const dashboard = dashboardPort === 0 ? {} : { dashboard: { port: dashboardPort } };
+  return writeInstanceConfig(dir, cluster, id, timing, dashboard);
 }
 
 /** Every score published, by input sequence (a re-emit adds a second entry). */

@@ -6,8 +6,11 @@
  * @module
  */
 
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { ensureSystemPackages } from "../../scripts/ensure_system_packages.mjs";
 import { type LocalCluster, startLocalCluster } from "../../adapters/cluster/mod.ts";
+import { smallConfig } from "./gateway_fixtures.ts";
 
 /** Debian's nats-server. */
 export const NATS_SERVER = "/usr/sbin/nats-server";
@@ -26,4 +29,40 @@ export function startNatsCluster(
     gateway: { user: "foxtail-gateway", password: 'gw secret "quoted"' },
     publisher: { user: "foxtail-sensor", password: "sensor-secret" },
   });
+}
+
+/** The lease timing of a cluster instance's configuration. */
+export interface InstanceTiming {
+  partitions: number;
+  leaseSeconds: number;
+  renewSeconds: number;
+  snapshotSeconds: number;
+}
+
+/**
+ * Writes `<dir>/<id>.json`, the tests' small configuration with a `cluster` section for `cluster`
+ * (the gateway user, the given timing) and no dashboard unless `overrides` gives one; returns its
+ * path.
+ */
+export function writeInstanceConfig(
+  dir: string,
+  cluster: NatsCluster,
+  id: string,
+  timing: InstanceTiming,
+  overrides: Record<string, unknown> = {},
+): string {
+  const config = smallConfig({
+    dashboard: { enabled: false },
+    ...overrides,
+    cluster: {
+      servers: [...cluster.clientUrls],
+      ...timing,
+      instance: id,
+      user: cluster.gateway.user,
+      password: cluster.gateway.password,
+    },
+  });
+  const path = join(dir, `${id}.json`);
+  writeFileSync(path, JSON.stringify(config));
+  return path;
 }
