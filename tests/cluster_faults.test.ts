@@ -12,6 +12,7 @@ import { devicePartition } from "../core/cluster/mod.ts";
 import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import {
   ClusterGateway,
+  SEQUENCE_METADATA,
   SNAPSHOT_BUCKET,
   snapshotName,
   TELEMETRY_STREAM,
@@ -120,7 +121,10 @@ describe("cluster mode's faults (one nats-server)", () => {
         await a.stop(); // a snapshot at sequence 200
         // A newer snapshot that is garbage: its checksum fails.
         const store = await new Objm(nc).open(SNAPSHOT_BUCKET);
-        await store.putBlob({ name: snapshotName(K, 250) }, new Uint8Array(64).fill(7));
+        await store.putBlob(
+          { name: snapshotName(K, 1), metadata: { [SEQUENCE_METADATA]: "250" } },
+          new Uint8Array(64).fill(7),
+        );
         await publish(nc, signal, 300);
 
         const lines: string[] = [];
@@ -134,7 +138,7 @@ describe("cluster mode's faults (one nats-server)", () => {
             },
           );
           assert.ok(
-            lines.some((l) => l.includes(`refused snapshot ${snapshotName(K, 250)}`)),
+            lines.some((l) => l.includes(`refused snapshot ${snapshotName(K, 1)} (sequence 250)`)),
             lines.join("\n"),
           );
           assert.equal(b.status().cluster.resets, 0);

@@ -8,8 +8,10 @@ import {
   openLeaseBucket,
   openSnapshotStore,
   PartitionSnapshots,
+  SEQUENCE_METADATA,
   snapshotName,
 } from "../adapters/cluster/mod.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { type NatsServer, prepareNatsServer, startNatsServer } from "./support/nats_single.ts";
 import { ensureSystemPackages } from "../scripts/ensure_system_packages.mjs";
 
@@ -164,34 +166,44 @@ describe("NatsLeaseStore (JetStream KV)", () => {
 });
 
 describe("PartitionSnapshots (JetStream object store)", () => {
-  test("put then latest; the newest two of a partition are kept, other partitions untouched", async () => {
+  test("put then latest: two slots per partition, the oldest overwritten, other partitions untouched", async () => {
     await withServer(async (_server, nc) => {
       let clock = 1_700_000_000_000;
       const snapshots = await openSnapshotStore(nc, { name: "snapshots", now: () => clock++ });
       assert.deepEqual(await snapshots.latest(1), { snapshot: null, refused: [] });
       await snapshots.put(2, 5, bytes("other"));
-      assert.deepEqual((await snapshots.put(1, 10, bytes("s10"))).removed, []);
-      assert.deepEqual((await snapshots.put(1, 20, bytes("s20"))).removed, []);
-      // 100 sorts after 20 only because the sequence is zero-padded.
-      const third = await snapshots.put(1, 100, bytes("s100"));
-      assert.equal(third.name, "p1.s0000000000000100");
-      assert.deepEqual(third.removed, ["p1.s0000000000000010"]);
-      assert.deepEqual(await snapshots.names(1), ["p1.s0000000000000100", "p1.s0000000000000020"]);
-      assert.deepEqual(await snapshots.names(2), ["p2.s0000000000000005"]);
+      assert.deepEqual(await snapshots.put(1, 10, bytes("s10")), { name: "p1.0", replaced: null });
+      assert.deepEqual(await snapshots.put(1, 20, bytes("s20")), { name: "p1.1", replaced: null });
+      assert.deepEqual(await snapshots.put(1, 100, bytes("s100")), {
+        name: "p1.0",
+        replaced: { name: "p1.0", slot: 0, sequence: 10 },
+      });
+      assert.deepEqual(await snapshots.stored(1), [
+        { name: "p1.0", slot: 0, sequence: 100 },
+        { name: "p1.1", slot: 1, sequence: 20 },
+      ]);
+      assert.deepEqual(await snapshots.stored(2), [{ name: "p2.0", slot: 0, sequence: 5 }]);
       const { snapshot, refused } = await snapshots.latest(1);
       assert.deepEqual(refused, []);
       assert.deepEqual(snapshot, {
-        name: "p1.s0000000000000100",
+        name: "p1.0",
         partition: 1,
         sequence: 100,
         takenAt: 1_700_000_000_003,
         state: bytes("s100"),
       });
       assert.equal(text((await snapshots.latest(2)).snapshot!.state), "other");
+      // A state of several chunks (the store's are 128 KiB) comes back whole.
+      const big = new Uint8Array(300_000).map((_, i) => (i * 7919) & 0xff);
+      await snapshots.put(1, 200, big);
+      assert.deepEqual((await snapshots.latest(1)).snapshot!.state, big);
+      // Only slot names were ever written: the store does not grow with the snapshots taken.
+      const names = (await snapshots.store.list()).map((info) => info.name).sort();
+      assert.deepEqual(names, ["p1.0", "p1.1", "p2.0"]);
     });
   });
 
-  test("a corrupted newest snapshot is refused with its reason; the previous one is used", async () => {
+  test("a corrupted newest snapshot is refused with its reason; the previous one is used, and the refused one overwritten first", async () => {
     await withServer(async (_server, nc) => {
       const snapshots = await openSnapshotStore(nc, { name: "snapshots" });
       await snapshots.put(3, 10, bytes("older state"));
@@ -201,38 +213,74 @@ describe("PartitionSnapshots (JetStream object store)", () => {
       const good = (await store.getBlob(name))!;
       const bad = good.slice();
       bad[good.length - 8] ^= 0x01;
-      await store.putBlob({ name }, bad);
+      const metadata = { [SEQUENCE_METADATA]: "20" };
+      await store.putBlob({ name, metadata }, bad);
       const { snapshot, refused } = await snapshots.latest(3);
       assert.equal(snapshot?.sequence, 10);
       assert.equal(text(snapshot!.state), "older state");
       assert.equal(refused.length, 1);
       assert.equal(refused[0].name, name);
+      assert.equal(refused[0].sequence, 20);
       assert.match(
         refused[0].reason,
-        /^partition snapshot p3\.s0000000000000020 is corrupt: checksum [0-9a-f]{8} does not match the stored [0-9a-f]{8}$/,
+        /^partition snapshot p3\.1 is corrupt: checksum [0-9a-f]{8} does not match the stored [0-9a-f]{8}$/,
       );
+      // The next snapshot goes over the refused one, not over the sound older one.
+      assert.equal((await snapshots.put(3, 30, bytes("newest state"))).replaced?.sequence, 20);
+      assert.deepEqual((await snapshots.stored(3)).map((s) => s.sequence), [30, 10]);
       // A truncated one is refused too.
-      await store.putBlob({ name }, good.subarray(0, 12));
+      await store.putBlob({ name, metadata: { [SEQUENCE_METADATA]: "30" } }, good.subarray(0, 12));
       assert.match((await snapshots.latest(3)).refused[0].reason, /is truncated/);
+      // And one whose chunks are gone.
+      const info = (await store.info(name))!;
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.purge("OBJ_snapshots", { filter: `$O.snapshots.C.${info.nuid}` });
+      assert.deepEqual((await snapshots.latest(3)).refused[0], {
+        name,
+        sequence: 30,
+        reason: `cannot read it: 0 of its 1 chunks are there (0 of ${info.size} bytes)`,
+      });
     });
   });
 
-  test("a snapshot naming another partition than the one asked for is refused", async () => {
+  test("a snapshot naming another partition or sequence than its slot's is refused", async () => {
     await withServer(async (_server, nc) => {
       const snapshots = await openSnapshotStore(nc, { name: "snapshots" });
       await snapshots.put(4, 7, bytes("partition 4"));
-      const misplaced = snapshotName(4, 9);
-      await snapshots.store.putBlob({ name: misplaced }, encodeSnapshot(5, 9, 0, bytes("5")));
+      const misplaced = snapshotName(4, 1);
+      const metadata = { [SEQUENCE_METADATA]: "9" };
+      await snapshots.store.putBlob(
+        { name: misplaced, metadata },
+        encodeSnapshot(5, 9, 0, bytes("")),
+      );
       const { snapshot, refused } = await snapshots.latest(4);
       assert.equal(snapshot?.sequence, 7);
       assert.deepEqual(refused, [{
         name: misplaced,
+        sequence: 9,
         reason: "holds partition 5, not partition 4",
       }]);
-      // Alone, it leaves nothing usable.
-      const alone = new PartitionSnapshots(snapshots.store);
-      await alone.store.putBlob({ name: snapshotName(6, 1) }, encodeSnapshot(5, 1, 0, bytes("")));
+      // Alone, it leaves nothing usable; a sequence other than the metadata's is refused too.
+      const alone = new PartitionSnapshots(
+        snapshots.store,
+        "snapshots",
+        await jetstreamManager(nc),
+      );
+      await alone.store.putBlob(
+        { name: snapshotName(6, 0), metadata },
+        encodeSnapshot(5, 1, 0, bytes("")),
+      );
       assert.equal((await alone.latest(6)).snapshot, null);
+      await alone.store.putBlob(
+        { name: snapshotName(7, 0), metadata },
+        encodeSnapshot(7, 1, 0, bytes("")),
+      );
+      assert.deepEqual((await alone.latest(7)).refused.map((r) => r.reason), [
+        "holds sequence 1, its metadata says 9",
+      ]);
+      // One with no sequence in its metadata is read last.
+      await alone.store.putBlob({ name: snapshotName(7, 1) }, encodeSnapshot(7, 2, 0, bytes("")));
+      assert.deepEqual((await alone.stored(7)).map((s) => s.slot), [0, 1]);
     });
   });
 });

@@ -11,9 +11,15 @@
  */
 
 import type { NatsConnection } from "@nats-io/transport-node";
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamManager,
+  jetstreamManager,
+} from "@nats-io/jetstream";
 import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import type { LeaseEntry, LeaseStore } from "../../core/cluster/mod.ts";
+import { lastPerSubject } from "./stream_reads.ts";
 
 /** Whether `error` is JetStream refusing a write whose expected last sequence did not hold. */
 export function isWrongLastSequence(error: unknown): boolean {
@@ -42,9 +48,15 @@ function live(entry: KvEntry | null): LeaseEntry | null {
 export class NatsLeaseStore implements LeaseStore {
   /** The bucket (opened by {@linkcode openLeaseBucket}, or by the caller). */
   readonly kv: KV;
+  /** The bucket's name. */
+  readonly bucket: string;
+  readonly #jsm: JetStreamManager;
 
-  constructor(kv: KV) {
+  /** `kv` is the bucket named `bucket`; `jsm` reads its stream for {@linkcode list}. */
+  constructor(kv: KV, bucket: string, jsm: JetStreamManager) {
     this.kv = kv;
+    this.bucket = bucket;
+    this.#jsm = jsm;
   }
 
   /** Creates `key` when it is absent (never written, deleted or expired); null when it exists. */
@@ -89,24 +101,25 @@ export class NatsLeaseStore implements LeaseStore {
 
   /** Every live key starting with `prefix`, with its entry (deleted and expired keys left out). */
   async list(prefix: string): Promise<Map<string, LeaseEntry>> {
-    // The server filters by subject tokens: everything up to the prefix's last dot, then ">".
+    // The bucket's stream read by subject, not `kv.keys()`: see stream_reads.ts for why. The
+    // server filters by subject tokens: everything up to the prefix's last dot, then ">".
     const dot = prefix.lastIndexOf(".");
     const filter = dot < 0 ? ">" : `${prefix.slice(0, dot + 1)}>`;
-    const keys: string[] = [];
-    for await (const key of await this.kv.keys(filter)) {
-      if (key.startsWith(prefix)) keys.push(key);
-    }
-    keys.sort();
-    // A key deleted or expired between the listing and its read is left out.
-    const entries = await Promise.all(keys.map((key) => this.get(key)));
+    const subjectPrefix = `$KV.${this.bucket}.`;
+    const latest = await lastPerSubject(this.#jsm, `KV_${this.bucket}`, subjectPrefix + filter);
     const out = new Map<string, LeaseEntry>();
-    keys.forEach((key, i) => {
-      const entry = entries[i];
-      if (entry !== null) out.set(key, entry);
-    });
-    return out;
+    for (const message of latest.values()) {
+      const key = message.subject.slice(subjectPrefix.length);
+      const operation = message.header?.get(KV_OPERATION_HEADER) ?? "";
+      if (!key.startsWith(prefix) || operation === "DEL" || operation === "PURGE") continue;
+      out.set(key, { value: plainBytes(message.data), revision: message.seq });
+    }
+    return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 }
+
+/** The header that marks a KV entry as a delete or purge (ADR-8). */
+const KV_OPERATION_HEADER = "KV-Operation";
 
 /** Options of {@linkcode openLeaseBucket}. */
 export interface LeaseBucketOptions {
@@ -146,5 +159,5 @@ export async function openLeaseBucket(
         `every instance must use the same TTL (remove the bucket or change the setting)`,
     );
   }
-  return new NatsLeaseStore(kv);
+  return new NatsLeaseStore(kv, name, await jetstreamManager(nc));
 }
