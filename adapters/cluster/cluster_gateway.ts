@@ -53,6 +53,7 @@ import {
   type RejectSourceList,
 } from "../gateway/mod.ts";
 import { connectCluster } from "./nats_connection.ts";
+import { OutputJournal } from "./output_journal.ts";
 import { openLeaseBucket } from "./nats_lease_store.ts";
 import { openSnapshotStore, type PartitionSnapshots } from "./partition_snapshots.ts";
 import {
@@ -64,8 +65,7 @@ import {
 
 /**
  * Longest wait for one step of taking a partition (its snapshots, the stream's state, its
- * consumer). A step the cluster never answers would otherwise hold every later lease renewal
- * (they run one after another), and the instance would silently drop out of the cluster.
+ * consumer): a step the cluster never answers gives the partition back for a later try.
  */
 const TAKE_STEP_MS = 10_000;
 
@@ -80,6 +80,10 @@ function bounded<T>(work: Promise<T>, what: string): Promise<T> {
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** Outputs kept until the server confirms them (a flush every OUTPUT_CONFIRM_MS). */
+const OUTPUT_JOURNAL_CAPACITY = 8192;
+const OUTPUT_CONFIRM_MS = 200;
 
 /** Attempts at opening the stream and buckets before start gives up (about a minute). */
 const START_ATTEMPTS = 12;
@@ -137,6 +141,12 @@ export interface ClusterStatus {
   lastReset: PartitionReset | null;
   /** Messages found in a partition their device does not map to (refused). */
   misplaced: number;
+  /** Consumers replaced because they went silent (their node died). */
+  consumerRestarts: number;
+  /** Outputs published again after a reconnect, the server not having confirmed them. */
+  outputsResent: number;
+  /** Outputs that waited for a confirmation beyond the journal's capacity (given up). */
+  outputsGivenUp: number;
 }
 
 /** The status of a cluster instance: the gateway's plus its cluster. */
@@ -169,6 +179,8 @@ export class ClusterGateway implements GatewayView {
   readonly #options: ClusterGatewayOptions;
   readonly #models: ReadonlyMap<string, Uint8Array>;
   readonly #workers = new Map<number, PartitionWorker>();
+  /** Partitions being taken (snapshot read, consumer starting), not yet in #workers. */
+  readonly #taking = new Map<number, Promise<void>>();
   readonly #listeners = new Set<(event: GatewayEvent) => void>();
   readonly #latency = new LatencyBuckets();
   readonly #prefix: string;
@@ -188,6 +200,11 @@ export class ClusterGateway implements GatewayView {
   #tickTimer: ReturnType<typeof setTimeout> | undefined;
   #snapshotTimer: ReturnType<typeof setInterval> | undefined;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
+  #confirmTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #journal = new OutputJournal(OUTPUT_JOURNAL_CAPACITY);
+  #confirming = false;
+  #outputsResent = 0;
+  #consumerRestarts = 0;
   #busy: Promise<void> = Promise.resolve();
   #running = false;
   #reconnects = 0;
@@ -238,7 +255,16 @@ export class ClusterGateway implements GatewayView {
     });
     this.#nc = nc;
     (async () => {
-      for await (const s of nc.status()) if (s.type === "reconnect") this.#reconnects++;
+      for await (const s of nc.status()) {
+        if (s.type !== "reconnect") continue;
+        this.#reconnects++;
+        const resent = this.#journal.pending;
+        this.#journal.forEachPending((subject, body) => nc.publish(subject, body));
+        this.#outputsResent += resent;
+        if (resent > 0) {
+          this.#log(`cluster: ${resent} outputs not confirmed before the reconnect sent again`);
+        }
+      }
     })().catch(() => {});
     const replicas = this.#options.replicas ?? (c.servers.length >= 3 ? 3 : 1);
     try {
@@ -280,6 +306,17 @@ export class ClusterGateway implements GatewayView {
       const now = this.#now();
       for (const w of this.#workers.values()) w.engine.sweep(now);
     }, 1000);
+    this.#confirmTimer = setInterval(() => this.#confirmOutputs(), OUTPUT_CONFIRM_MS);
+  }
+
+  /** A flush: the server has everything published before it (see output_journal.ts). */
+  #confirmOutputs(): void {
+    if (this.#confirming || this.#journal.pending === 0) return;
+    const mark = this.#journal.mark();
+    this.#confirming = true;
+    this.#nc!.flush()
+      .then(() => this.#journal.confirm(mark), () => {})
+      .finally(() => this.#confirming = false);
   }
 
   /**
@@ -330,14 +367,15 @@ export class ClusterGateway implements GatewayView {
         this.#log(`cluster: lease renewal failed: ${(error as Error).message}`);
       }
       // Every partition held and trusted gets a worker: the ones claimed now, and any whose
-      // take failed before (the cluster not answering) and was not given back.
+      // take failed before (the cluster not answering) and was not given back. Takes run
+      // beside the ticks: one waiting on a slow cluster must not hold up the lease renewals.
       for (const k of leases.held()) {
-        if (this.#workers.has(k) || !leases.holds(k) || !this.#running) continue;
-        try {
-          await this.#take(k);
-        } catch (error) {
-          await this.#putBack(k, (error as Error).message);
-        }
+        if (this.#workers.has(k) || this.#taking.has(k) || !leases.holds(k)) continue;
+        if (!this.#running) continue;
+        const taking = this.#take(k)
+          .catch((error) => this.#putBack(k, (error as Error).message))
+          .finally(() => this.#taking.delete(k));
+        this.#taking.set(k, taking);
       }
       // A partition whose lease is no longer trusted (renewals failing) stops being scored.
       for (const k of [...this.#workers.keys()]) {
@@ -368,12 +406,15 @@ export class ClusterGateway implements GatewayView {
       // replay, but none at all would reset the models, so the partition is left for later.
       await this.#putBack(
         k,
-        `its snapshot ${unreadable.name} cannot be read now (${unreadable.reason})`,
+        `its snapshot ${unreadable.name} (sequence ${unreadable.sequence}) cannot be read now ` +
+          `(${unreadable.reason})`,
       );
       return;
     }
     for (const r of found.refused) {
-      this.#log(`partition ${k}: refused snapshot ${r.name}: ${r.reason}`);
+      this.#log(
+        `partition ${k}: refused snapshot ${r.name} (sequence ${r.sequence}): ${r.reason}`,
+      );
     }
     const info = await bounded(
       jetstreamManager(this.#nc!).then((jsm) => jsm.streams.info(TELEMETRY_STREAM)),
@@ -387,7 +428,8 @@ export class ClusterGateway implements GatewayView {
       reset = worker.restore(state, info.state.first_seq);
     } catch (error) {
       // The snapshot's envelope held but its contents did not: start afresh, said so.
-      reset = `its snapshot ${snapshot?.name} cannot be restored: ${(error as Error).message}`;
+      reset = `its snapshot ${snapshot?.name} (sequence ${snapshot?.sequence}) cannot be ` +
+        `restored: ${(error as Error).message}`;
       worker = this.#newWorker(k);
       worker.restore(null, info.state.first_seq);
     }
@@ -397,6 +439,12 @@ export class ClusterGateway implements GatewayView {
     } catch (error) {
       consuming.then(() => worker.stop(), () => {}); // should it start after all
       await this.#putBack(k, `its consumer cannot start (${(error as Error).message})`);
+      return;
+    }
+    if (!this.#running || !this.#leases!.holds(k)) {
+      // Lost, handed over or stopping while it was being taken.
+      await worker.stop();
+      this.#log(`partition ${k}: not taken: its lease ended while it was being taken`);
       return;
     }
     if (reset !== undefined) {
@@ -411,7 +459,9 @@ export class ClusterGateway implements GatewayView {
     this.#lastHandover = { partition: k, kind: "taken", at, ms: at - started, replay };
     this.#log(
       `partition ${k}: taken` +
-        (snapshot ? ` from snapshot ${snapshot.name}` : " with no snapshot (fresh models)") +
+        (snapshot
+          ? ` from snapshot ${snapshot.name} (sequence ${snapshot.sequence})`
+          : " with no snapshot (fresh models)") +
         `; replaying from sequence ${worker.consumed + 1}`,
     );
   }
@@ -419,7 +469,10 @@ export class ClusterGateway implements GatewayView {
   /** Gives a claimed partition back (it is claimed again on a later tick, here or elsewhere). */
   async #putBack(k: number, why: string): Promise<void> {
     this.#log(`partition ${k}: not taken: ${why}; released for a later try`);
-    await this.#leases!.release(k).catch(() => false);
+    // Between ticks, not during one: the leases are changed by one piece of work at a time.
+    await this.#serially(async () => {
+      await this.#leases!.release(k).catch(() => false);
+    });
   }
 
   async #drop(k: number, why: string): Promise<void> {
@@ -448,6 +501,7 @@ export class ClusterGateway implements GatewayView {
   }
 
   #retire(worker: PartitionWorker): void {
+    this.#consumerRestarts += worker.restarts;
     this.#retired = [sumCounters([...this.#retired, worker.engine.counters()])];
   }
 
@@ -477,6 +531,7 @@ export class ClusterGateway implements GatewayView {
     const publish = (subject: string, body: string) => {
       try {
         this.#nc!.publish(subject, body);
+        this.#journal.record(subject, body);
       } catch {
         // Closed while stopping: the next owner re-emits from the snapshot.
       }
@@ -521,6 +576,8 @@ export class ClusterGateway implements GatewayView {
     clearTimeout(this.#tickTimer);
     clearInterval(this.#snapshotTimer);
     clearInterval(this.#sweepTimer);
+    clearInterval(this.#confirmTimer);
+    await Promise.allSettled([...this.#taking.values()]);
     await this.#serially(async () => {
       for (const k of [...this.#workers.keys()]) await this.#handOver(k);
       await this.#leases!.releaseAll();
@@ -547,6 +604,8 @@ export class ClusterGateway implements GatewayView {
     clearTimeout(this.#tickTimer);
     clearInterval(this.#snapshotTimer);
     clearInterval(this.#sweepTimer);
+    clearInterval(this.#confirmTimer);
+    await Promise.allSettled([...this.#taking.values()]);
     await this.#serially(async () => {
       for (const w of this.#workers.values()) await w.stop();
       this.#workers.clear();
@@ -616,6 +675,9 @@ export class ClusterGateway implements GatewayView {
         resets: this.#resets,
         lastReset: this.#lastReset,
         misplaced: workers.reduce((n, w) => n + w.misplaced, 0),
+        consumerRestarts: this.#consumerRestarts + workers.reduce((n, w) => n + w.restarts, 0),
+        outputsResent: this.#outputsResent,
+        outputsGivenUp: this.#journal.overflowed,
       },
     };
   }

@@ -11,6 +11,12 @@ export const SENSOR_SUBJECT = "sensors.*.telemetry";
 
 /** Where the mapping puts it: `foxtail.telemetry.<partition>.<device>`. */
 export const PARTITIONED_PREFIX = "foxtail.telemetry";
+/**
+ * The inbox prefix of NATS sensors (a client's `inboxPrefix`): the only subjects the sensors'
+ * user may subscribe to, so a sensor publishing through JetStream gets the stream's
+ * acknowledgement and nothing else (the instances' inboxes are `_INBOX.…`).
+ */
+export const SENSOR_INBOX_PREFIX = "_INBOX_SENSORS";
 
 /** The subject mapping of `partitions` partitions, by the device token. */
 export function partitionMapping(partitions: number): string {
@@ -78,7 +84,9 @@ function list(values: readonly string[]): string {
 
 /**
  * The gateway user may do everything in the account (its streams, KV and object store are all
- * JetStream API and inboxes); the publisher only publishes telemetry. MQTT's own bookkeeping
+ * JetStream API and inboxes); the publisher only publishes telemetry, and receives the stream's
+ * acknowledgements on its own inboxes (a NATS sensor that must know a reading was stored: MQTT
+ * QoS 1 does not tell, see the README's "Scaling out"). MQTT's own bookkeeping
  * runs on internal subscriptions, not the user's permissions. nats-server checks a publish
  * against the subject after the mapping, so the publisher is allowed the partitioned subjects
  * too: a sensor could name a wrong partition for itself (the instances must check the device's
@@ -122,7 +130,7 @@ export function natsNodeConfig(o: NatsNodeOptions): string {
     `        permissions: { publish: { allow: ${
       list([SENSOR_SUBJECT, `${PARTITIONED_PREFIX}.*.*`])
     } },` +
-      ` subscribe: { deny: [">"] } } }`,
+      ` subscribe: { allow: ${list([`${SENSOR_INBOX_PREFIX}.>`])} } } }`,
     `    ]`,
     `    mappings: { ${quote(SENSOR_SUBJECT)}: ${quote(partitionMapping(o.partitions))} }`,
     `  }`,

@@ -16,6 +16,11 @@ import type { GatewayConfig } from "../gateway/mod.ts";
 /** The stream holding the partitioned telemetry. */
 export const TELEMETRY_STREAM = "FOXTAIL_TELEMETRY";
 
+/** How long one pull waits for messages; the client's heartbeats come at half of it. */
+const PULL_EXPIRES_MS = 4000;
+/** Missed heartbeats after which a consumer is taken for dead and replaced. */
+const MISSED_HEARTBEATS = 2;
+
 /** Why a partition's models started afresh although a snapshot was there. */
 export interface PartitionReset {
   /** The partition. */
@@ -61,6 +66,8 @@ export class PartitionWorker {
   lastSeen = 0;
   /** Messages in this partition whose device belongs to another (written there directly). */
   misplaced = 0;
+  /** Consumers replaced because they went silent. */
+  restarts = 0;
   readonly #options: PartitionWorkerOptions;
   readonly #subject: string;
   #stop: (() => Promise<void>) | undefined;
@@ -102,15 +109,16 @@ export class PartitionWorker {
     return undefined;
   }
 
-  /** Starts consuming the partition from the sequence after the restored state. */
+  /**
+   * Starts consuming the partition from the sequence after the restored state; resolves once
+   * the first consumer is created.
+   *
+   * A consumer that goes silent (its heartbeats missed: it was on a node that died) is replaced
+   * by a new one from the sequence after the last scored. The client's ordered consumer does not
+   * do this by itself, and nats-server 2.9 keeps such a consumer assigned to the dead node.
+   */
   async consume(js: JetStreamClient): Promise<void> {
-    const from = this.#from;
-    const consumer = await js.consumers.get(TELEMETRY_STREAM, {
-      filter_subjects: this.#subject,
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: from,
-    });
-    const messages = await consumer.consume({ max_messages: 256 });
+    let messages = await this.#open(js);
     let stopping = false;
     this.#stop = async () => {
       stopping = true;
@@ -118,19 +126,63 @@ export class PartitionWorker {
       await this.#done;
     };
     this.#done = (async () => {
-      for await (const m of messages) {
-        if (stopping) break;
-        if (!this.#options.holds()) {
-          this.#options.log(`partition ${this.partition}: lease no longer trusted; stops scoring`);
-          break;
+      for (;;) {
+        let silent = false;
+        (async () => {
+          for await (const status of messages.status()) {
+            if (status.type === "heartbeats_missed" && status.count >= MISSED_HEARTBEATS) {
+              silent = true;
+              await messages.close();
+              break;
+            }
+          }
+        })().catch(() => {});
+        for await (const m of messages) {
+          if (stopping) return;
+          if (!this.#options.holds()) {
+            this.#options.log(
+              `partition ${this.partition}: lease no longer trusted; stops scoring`,
+            );
+            return;
+          }
+          this.#take(m.subject, m.data, m.seq, m.time.getTime(), m.info.pending);
         }
-        this.#take(m.subject, m.data, m.seq, m.time.getTime(), m.info.pending);
+        if (stopping || !silent) return;
+        this.restarts++;
+        this.#options.log(
+          `partition ${this.partition}: its consumer went silent (${MISSED_HEARTBEATS} ` +
+            `heartbeats missed); a new one from sequence ${this.consumed + 1}`,
+        );
+        for (let attempt = 1; !stopping; attempt++) {
+          try {
+            messages = await this.#open(js);
+            break;
+          } catch (error) {
+            const delay = Math.min(5000, 250 * 2 ** attempt);
+            this.#options.log(
+              `partition ${this.partition}: a new consumer failed (${(error as Error).message}); ` +
+                `retrying in ${delay} ms`,
+            );
+            await new Promise((resolve) => setTimeout(resolve, delay));
+          }
+        }
       }
     })().catch((error) => {
       this.#options.log(
         `partition ${this.partition}: consumer failed: ${(error as Error).message}`,
       );
     });
+  }
+
+  /** An ordered consumer of the partition from the sequence after the last scored. */
+  async #open(js: JetStreamClient) {
+    const consumer = await js.consumers.get(TELEMETRY_STREAM, {
+      filter_subjects: this.#subject,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(this.#from, this.consumed + 1),
+    });
+    // Pulls that expire every few seconds: the heartbeats (half of that) notice a dead node.
+    return await consumer.consume({ max_messages: 256, expires: PULL_EXPIRES_MS });
   }
 
   #take(subject: string, data: Uint8Array, seq: number, at: number, pending: number): void {
