@@ -55,7 +55,7 @@ import {
 import { connectCluster } from "./nats_connection.ts";
 import { OutputJournal } from "./output_journal.ts";
 import { openLeaseBucket } from "./nats_lease_store.ts";
-import { openSnapshotStore, type PartitionSnapshots } from "./partition_snapshots.ts";
+import { isUnanswered, openSnapshotStore, type PartitionSnapshots } from "./partition_snapshots.ts";
 import {
   type PartitionReset,
   PartitionWorker,
@@ -370,8 +370,9 @@ export class ClusterGateway implements GatewayView {
       // take failed before (the cluster not answering) and was not given back. Takes run
       // beside the ticks: one waiting on a slow cluster must not hold up the lease renewals.
       for (const k of leases.held()) {
-        if (this.#workers.has(k) || this.#taking.has(k) || !leases.holds(k)) continue;
-        if (!this.#running) continue;
+        if (this.#workers.has(k) || this.#taking.has(k) || !leases.holds(k) || !this.#running) {
+          continue;
+        }
         const taking = this.#take(k)
           .catch((error) => this.#putBack(k, (error as Error).message))
           .finally(() => this.#taking.delete(k));
@@ -400,7 +401,7 @@ export class ClusterGateway implements GatewayView {
   async #take(k: number): Promise<void> {
     const started = this.#now();
     const found = await bounded(this.#snapshots!.latest(k), `reading partition ${k}'s snapshots`);
-    const unreadable = found.refused.find((r) => /timeout|no responders/i.test(r.reason));
+    const unreadable = found.refused.find((r) => isUnanswered(r.reason));
     if (unreadable !== undefined) {
       // The cluster is not answering: an older snapshot (or none) would only cost a longer
       // replay, but none at all would reset the models, so the partition is left for later.

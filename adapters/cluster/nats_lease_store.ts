@@ -107,14 +107,14 @@ export class NatsLeaseStore implements LeaseStore {
     const filter = dot < 0 ? ">" : `${prefix.slice(0, dot + 1)}>`;
     const subjectPrefix = `$KV.${this.bucket}.`;
     const latest = await lastPerSubject(this.#jsm, `KV_${this.bucket}`, subjectPrefix + filter);
-    const out = new Map<string, LeaseEntry>();
+    const entries: [string, LeaseEntry][] = [];
     for (const message of latest.values()) {
       const key = message.subject.slice(subjectPrefix.length);
       const operation = message.header?.get(KV_OPERATION_HEADER) ?? "";
       if (!key.startsWith(prefix) || operation === "DEL" || operation === "PURGE") continue;
-      out.set(key, { value: plainBytes(message.data), revision: message.seq });
+      entries.push([key, { value: plainBytes(message.data), revision: message.seq }]);
     }
-    return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return new Map(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 }
 

@@ -102,11 +102,12 @@ export function snapshotName(partition: number, slot: number): string {
   return `p${partition}.${slot}`;
 }
 
-/** The partition and slot an object name gives, or undefined when it is not a snapshot's. */
-export function parseSnapshotName(name: string): { partition: number; slot: number } | undefined {
-  const match = /^p(0|[1-9][0-9]{0,14})\.(0|[1-9][0-9]{0,14})$/.exec(name);
-  if (match === null) return undefined;
-  return { partition: Number(match[1]), slot: Number(match[2]) };
+/**
+ * Whether a refusal's reason is the cluster not answering (a timeout, no responders) rather than
+ * something wrong with the snapshot: such a snapshot may be sound, to be read again later.
+ */
+export function isUnanswered(reason: string): boolean {
+  return /timeout|no responders/i.test(reason);
 }
 
 /** The sealed bytes of a snapshot. */
@@ -249,7 +250,7 @@ export class PartitionSnapshots {
       const refuse = (reason: string) => {
         refused.push({ name, sequence, reason });
         // One the cluster could not hand over now may be sound: not the first to overwrite.
-        if (!/timeout|no responders/i.test(reason)) refusedSlots.add(slot);
+        if (!isUnanswered(reason)) refusedSlots.add(slot);
       };
       let bytes: Uint8Array;
       try {
