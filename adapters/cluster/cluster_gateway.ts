@@ -248,6 +248,7 @@ export class ClusterGateway implements GatewayView {
       servers: c.servers,
       user: c.user,
       password: c.password,
+      nkeySeedFile: c.nkeySeedFile,
       tls: c.tls,
       env: this.#options.env,
       name: `foxtail ${this.instance}`,
@@ -258,6 +259,11 @@ export class ClusterGateway implements GatewayView {
       for await (const s of nc.status()) {
         if (s.type !== "reconnect") continue;
         this.#reconnects++;
+        // A consumer may go quiet after a reconnect without missing a heartbeat: each is
+        // replaced from the sequence after the last scored (nothing is scored twice).
+        for (const worker of this.#workers.values()) {
+          worker.replaceConsumer("the connection to NATS was re-established");
+        }
         const resent = this.#journal.pending;
         this.#journal.forEachPending((subject, body) => nc.publish(subject, body));
         this.#outputsResent += resent;

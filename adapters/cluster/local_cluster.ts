@@ -80,6 +80,10 @@ export interface LocalClusterOptions {
   gateway?: NatsCredentials;
   /** The sensors' user (default: `foxtail-sensor` with a random password). */
   publisher?: NatsCredentials;
+  /** NKey public keys with the instances' rights (instances that sign in by seed). */
+  gatewayNkeys?: readonly string[];
+  /** TLS on the client ports (PEM paths); the client URLs are then `tls://`. */
+  tls?: { cert: string; key: string; ca?: string };
   /** The nats-server executable (default: `nats-server` on the PATH, else Debian's). */
   executable?: string;
 }
@@ -137,6 +141,8 @@ async function startOnce(
     partitions,
     gateway,
     publisher,
+    gatewayNkeys: options.gatewayNkeys,
+    tls: options.tls,
   });
   const files = configs.map(({ name, config }) => {
     const file = join(dir, `${name}.conf`);
@@ -208,7 +214,7 @@ async function startOnce(
     throw error;
   }
   return {
-    clientUrls: nodes.map((n) => `nats://127.0.0.1:${n.port}`),
+    clientUrls: nodes.map((n) => `${options.tls ? "tls" : "nats"}://127.0.0.1:${n.port}`),
     mqttUrls: nodes.map((n) => `mqtt://127.0.0.1:${n.mqttPort}`),
     gateway,
     publisher,

@@ -1,11 +1,12 @@
 /**
  * The connection of a foxtail instance to its NATS cluster (@nats-io/transport-node, which runs
- * on Deno, Bun and Node): credentials from the options or the environment, optional TLS, and
- * reconnects without end once connected.
+ * on Deno, Bun and Node): a user and password or an NKey seed, from the options or the
+ * environment, optional TLS, and reconnects without end once connected.
  *
  * At start, a cluster that does not answer is waited for (back-off with jitter, each attempt
  * logged with its delay) until it answers or the abort signal fires; credentials the server
- * refuses end it at once with a clear error. The password is never logged nor put in an error.
+ * refuses end it at once with a clear error. Neither the password nor the seed is ever logged or
+ * put in an error.
  *
  * @module
  */
@@ -16,6 +17,8 @@ import {
   AuthorizationError,
   connect,
   type NatsConnection,
+  nkeyAuthenticator,
+  nkeys,
   type NodeConnectionOptions,
 } from "@nats-io/transport-node";
 import { formatDelay } from "./nats_lease_store.ts";
@@ -24,6 +27,8 @@ import { formatDelay } from "./nats_lease_store.ts";
 export const NATS_USER_ENV = "FOXTAIL_NATS_USER";
 /** The environment variable holding the NATS password. */
 export const NATS_PASSWORD_ENV = "FOXTAIL_NATS_PASSWORD";
+/** The environment variable naming a file that holds an NKey user seed. */
+export const NATS_NKEY_SEED_FILE_ENV = "FOXTAIL_NATS_NKEY_SEED_FILE";
 
 /** Options of {@linkcode connectCluster}. */
 export interface ClusterConnectionOptions {
@@ -33,6 +38,11 @@ export interface ClusterConnectionOptions {
   user?: string;
   /** The password; else {@linkcode NATS_PASSWORD_ENV} of `env`. */
   password?: string;
+  /**
+   * A file holding an NKey user seed (`SU…`, as `nsc` or `nk -gen user` write it), instead of a
+   * user and password; else {@linkcode NATS_NKEY_SEED_FILE_ENV} of `env`.
+   */
+  nkeySeedFile?: string;
   /** Where credentials not in the options are read (default: the process's environment). */
   env?: Readonly<Record<string, string | undefined>>;
   /** TLS: PEM files of the CA to trust, and of the client's certificate and key (both or none). */
@@ -74,6 +84,33 @@ function readPem(role: string, path: string): string {
   }
 }
 
+/**
+ * The NKey user seed in `path`, and its public key (not secret: it names the key in messages).
+ * The file's content is never put in an error.
+ */
+export function readNkeySeed(path: string): { seed: Uint8Array; publicKey: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new Error(`cannot read the NATS NKey seed file ${path}: ${(error as Error).message}`);
+  }
+  // A seed file may hold comments or a creds-style block: the one line that is a user seed.
+  const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => /^SU[A-Z2-7]{50,}$/.test(l));
+  if (line !== undefined) {
+    const seed = new TextEncoder().encode(line);
+    try {
+      return { seed, publicKey: nkeys.fromSeed(seed).getPublicKey() };
+    } catch {
+      // not a valid seed (its checksum): the message below
+    }
+  }
+  throw new Error(
+    `the NATS NKey seed file ${path} holds no valid user seed (a line of "SU" and base32 ` +
+      `characters, as nk -gen user writes it)`,
+  );
+}
+
 /** The short reason of a failed attempt: the system's code (ECONNREFUSED) when there is one. */
 function reason(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown; cause?: unknown };
@@ -81,6 +118,18 @@ function reason(error: unknown): string {
   if (typeof cause?.code === "string") return cause.code;
   if (typeof e?.code === "string" && /^E[A-Z]+$/.test(e.code)) return e.code;
   return typeof e?.message === "string" ? e.message : String(error);
+}
+
+/**
+ * The reason when `error` is the server's certificate failing verification (an unknown CA, a
+ * name that does not match, expired), else undefined.
+ */
+function untrustedCertificate(error: unknown): string | undefined {
+  const e = error as { code?: unknown; message?: unknown };
+  if (typeof e?.code !== "string" || !/CERT|SIGNATURE|ALTNAME|ISSUER/.test(e.code)) {
+    return undefined;
+  }
+  return `${e.code}: ${String(e.message).replace(/; if the root CA is installed locally.*$/, "")}`;
 }
 
 /** Waits `ms`, or rejects when `signal` fires. */
@@ -141,6 +190,14 @@ export async function connectCluster(options: ClusterConnectionOptions): Promise
   if (password !== undefined && user === undefined) {
     throw new Error(`a NATS password is given but no user (set ${NATS_USER_ENV})`);
   }
+  const seedFile = options.nkeySeedFile ?? env[NATS_NKEY_SEED_FILE_ENV];
+  if (seedFile !== undefined && user !== undefined) {
+    throw new Error(
+      `both a NATS user ("${user}") and an NKey seed file (${seedFile}) are given: NATS ` +
+        "authenticates by one or the other",
+    );
+  }
+  const nkey = seedFile === undefined ? undefined : readNkeySeed(seedFile);
   const log = options.log ?? (() => {});
   const random = options.random ?? Math.random;
   const retryMinMs = options.retryMinMs ?? 1000;
@@ -161,6 +218,7 @@ export async function connectCluster(options: ClusterConnectionOptions): Promise
     connectOptions.user = user;
     connectOptions.pass = password ?? "";
   }
+  if (nkey !== undefined) connectOptions.authenticator = nkeyAuthenticator(nkey.seed);
   const tls = options.tls;
   if (tls !== undefined) {
     if ((tls.cert === undefined) !== (tls.key === undefined)) {
@@ -185,10 +243,20 @@ export async function connectCluster(options: ClusterConnectionOptions): Promise
         // The server's text alone ("Authorization Violation"): never the options, which hold
         // the password.
         throw new Error(
-          user === undefined
-            ? `NATS at ${where} requires credentials (set ${NATS_USER_ENV} and ${NATS_PASSWORD_ENV})`
+          nkey !== undefined
+            ? `NATS refused the NKey ${nkey.publicKey} (from ${seedFile})`
+            : user === undefined
+            ? `NATS at ${where} requires credentials (set ${NATS_USER_ENV} and ${NATS_PASSWORD_ENV}, or ${NATS_NKEY_SEED_FILE_ENV})`
             : `NATS refused the credentials of user "${user}"`,
           { cause: new Error(error.message) },
+        );
+      }
+      const untrusted = untrustedCertificate(error);
+      if (untrusted !== undefined) {
+        // A configuration mistake, not an outage: waiting would only hide it.
+        throw new Error(
+          `NATS at ${where}: the server's TLS certificate is not trusted (${untrusted}); give ` +
+            "the CA that signed it (cluster.tls.ca)",
         );
       }
       const wait = Math.round(delay + random() * delay * 0.1);

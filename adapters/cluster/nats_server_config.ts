@@ -63,6 +63,8 @@ export interface NatsNodeOptions {
   gateway: NatsCredentials;
   /** The sensors' user: publishes telemetry, reads nothing. */
   publisher: NatsCredentials;
+  /** NKey public keys (`U…`) with the gateway user's rights: instances that sign in by seed. */
+  gatewayNkeys?: readonly string[];
   /** TLS for clients (PEM paths). */
   tls?: { cert: string; key: string; ca?: string };
 }
@@ -76,6 +78,19 @@ function quote(value: string): string {
     }
   }
   return JSON.stringify(value);
+}
+
+/** `key` when it is an NKey user's public key; a clear error otherwise. */
+function nkeyPublicKey(key: string): string {
+  if (!/^U[A-Z2-7]{55}$/.test(key)) {
+    // Not echoed: a seed (`SU…`) given by mistake is a secret.
+    throw new RangeError(
+      `nats-server config: expected an NKey user public key ("U" and 55 base32 characters), ` +
+        `got ${key.length} characters starting with ${JSON.stringify(key.slice(0, 1))}` +
+        (key.startsWith("S") ? " (a seed: give its public key, never the seed)" : ""),
+    );
+  }
+  return key;
 }
 
 function list(values: readonly string[]): string {
@@ -126,6 +141,7 @@ export function natsNodeConfig(o: NatsNodeOptions): string {
     `    jetstream: enabled`,
     `    users: [`,
     `      { user: ${quote(o.gateway.user)}, password: ${quote(o.gateway.password)} }`,
+    ...(o.gatewayNkeys ?? []).map((key) => `      { nkey: ${quote(nkeyPublicKey(key))} }`),
     `      { user: ${quote(o.publisher.user)}, password: ${quote(o.publisher.password)},`,
     `        permissions: { publish: { allow: ${
       list([SENSOR_SUBJECT, `${PARTITIONED_PREFIX}.*.*`])

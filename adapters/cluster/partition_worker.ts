@@ -71,6 +71,7 @@ export class PartitionWorker {
   readonly #options: PartitionWorkerOptions;
   readonly #subject: string;
   #stop: (() => Promise<void>) | undefined;
+  #replace: ((reason: string) => void) | undefined;
   #done: Promise<void> | undefined;
   #current = 0;
   #from = 1;
@@ -120,6 +121,13 @@ export class PartitionWorker {
   async consume(js: JetStreamClient): Promise<void> {
     let messages = await this.#open(js);
     let stopping = false;
+    // Why the current consumer is being replaced, once it is.
+    let replacing: string | undefined;
+    this.#replace = (reason) => {
+      if (stopping || replacing !== undefined) return;
+      replacing = reason;
+      messages.close().catch(() => {});
+    };
     this.#stop = async () => {
       stopping = true;
       await messages.close();
@@ -127,12 +135,11 @@ export class PartitionWorker {
     };
     this.#done = (async () => {
       for (;;) {
-        let silent = false;
+        replacing = undefined;
         (async () => {
           for await (const status of messages.status()) {
             if (status.type === "heartbeats_missed" && status.count >= MISSED_HEARTBEATS) {
-              silent = true;
-              await messages.close();
+              this.#replace?.(`${MISSED_HEARTBEATS} heartbeats missed`);
               break;
             }
           }
@@ -147,11 +154,11 @@ export class PartitionWorker {
           }
           this.#take(m.subject, m.data, m.seq, m.time.getTime(), m.info.pending);
         }
-        if (stopping || !silent) return;
+        if (stopping || replacing === undefined) return;
         this.restarts++;
         this.#options.log(
-          `partition ${this.partition}: its consumer went silent (${MISSED_HEARTBEATS} ` +
-            `heartbeats missed); a new one from sequence ${this.consumed + 1}`,
+          `partition ${this.partition}: consumer replaced (${replacing}); a new one from ` +
+            `sequence ${this.consumed + 1}`,
         );
         for (let attempt = 1; !stopping; attempt++) {
           try {
@@ -172,6 +179,14 @@ export class PartitionWorker {
         `partition ${this.partition}: consumer failed: ${(error as Error).message}`,
       );
     });
+  }
+
+  /**
+   * Replaces the consumer by a new one from the sequence after the last scored, as after missed
+   * heartbeats: after a reconnect, a consumer may go quiet without missing any (nats-server 2.9).
+   */
+  replaceConsumer(reason: string): void {
+    this.#replace?.(reason);
   }
 
   /** An ordered consumer of the partition from the sequence after the last scored. */
@@ -204,5 +219,6 @@ export class PartitionWorker {
   async stop(): Promise<void> {
     await this.#stop?.();
     this.#stop = undefined;
+    this.#replace = undefined;
   }
 }

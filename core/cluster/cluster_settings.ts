@@ -46,6 +46,8 @@ export interface ClusterSettings {
   user?: string;
   /** NATS password (never echoed in an error). */
   password?: string;
+  /** A file holding this instance's NKey user seed (`SU…`), instead of a user and password. */
+  nkeySeedFile?: string;
   /** TLS files, when the connection needs them. */
   tls?: ClusterTlsSettings;
 }
@@ -84,6 +86,7 @@ export const CLUSTER_KEYS: readonly string[] = [
   "instance",
   "user",
   "password",
+  "nkeySeedFile",
   "tls",
 ];
 
@@ -236,6 +239,18 @@ export function readClusterSettings(
       problems.add(joinPath(path, "password"), "is given without a user");
     } else {
       settings.password = password;
+    }
+  }
+
+  const nkeySeedFile = read.optionalString("nkeySeedFile");
+  if (nkeySeedFile !== undefined) {
+    if (user !== undefined) {
+      problems.add(
+        joinPath(path, "nkeySeedFile"),
+        "is given with a user: NATS authenticates by one or the other, not both",
+      );
+    } else {
+      settings.nkeySeedFile = nkeySeedFile;
     }
   }
 

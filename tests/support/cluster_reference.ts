@@ -13,8 +13,22 @@ import { validateGatewayConfig } from "../../adapters/gateway/mod.ts";
 import { sensorTopic, TELEMETRY_STREAM } from "../../adapters/cluster/mod.ts";
 import { smallConfig } from "./gateway_fixtures.ts";
 
-/** The scores one uninterrupted engine gives every message of the stream, by sequence. */
-export async function referenceScores(nc: NatsConnection): Promise<Map<number, number>> {
+/** A message of the stream as the reference read it. */
+export interface StreamMessage {
+  /** Its body. */
+  body: string;
+  /** When the stream stored it (milliseconds since the epoch). */
+  at: number;
+}
+
+/**
+ * The scores one uninterrupted engine gives every message of the stream, by sequence; each
+ * message goes into `messages` when it is given.
+ */
+export async function referenceScores(
+  nc: NatsConnection,
+  messages?: Map<number, StreamMessage>,
+): Promise<Map<number, number>> {
   const engine = new GatewayEngine(validateGatewayConfig(smallConfig()));
   const out = new Map<number, number>();
   let seq = 0;
@@ -25,6 +39,7 @@ export async function referenceScores(nc: NatsConnection): Promise<Map<number, n
     const batch = await consumer.fetch({ max_messages: 500, expires: 2000 });
     for await (const m of batch) {
       seq = m.seq;
+      messages?.set(seq, { body: m.string(), at: m.time.getTime() });
       const device = m.subject.slice(m.subject.lastIndexOf(".") + 1);
       engine.receive(sensorTopic(device), m.data, m.time.getTime());
       engine.drain();

@@ -9,7 +9,11 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureSystemPackages } from "../../scripts/ensure_system_packages.mjs";
-import { type LocalCluster, startLocalCluster } from "../../adapters/cluster/mod.ts";
+import {
+  type LocalCluster,
+  type LocalClusterOptions,
+  startLocalCluster,
+} from "../../adapters/cluster/mod.ts";
 import { smallConfig } from "./gateway_fixtures.ts";
 
 /** Debian's nats-server. */
@@ -20,7 +24,7 @@ export type NatsCluster = LocalCluster;
 
 /** Starts an N-node cluster with `partitions` partitions in its subject mapping. */
 export function startNatsCluster(
-  options: { nodes?: number; partitions?: number } = {},
+  options: Pick<LocalClusterOptions, "nodes" | "partitions" | "gatewayNkeys" | "tls"> = {},
 ): Promise<NatsCluster> {
   ensureSystemPackages(["nats-server"]);
   return startLocalCluster({
