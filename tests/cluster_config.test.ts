@@ -38,6 +38,13 @@ describe("cluster mode's configuration", () => {
       (error: Error) =>
         error instanceof ConfigError && /cluster\.streamMaxMegabytes.*-1/.test(error.message),
     );
+    const discovery = { url: "mqtt://127.0.0.1:1883", homeAssistantDiscovery: "homeassistant" };
+    assert.throws(
+      () => validateGatewayConfig(smallConfig({ cluster, mqtt: discovery })),
+      (error: Error) =>
+        error instanceof ConfigError &&
+        /mqtt\.homeAssistantDiscovery: not supported in cluster mode/.test(error.message),
+    );
   });
 
   test("streams that never match the partitions' sensor topic are refused before connecting", () => {

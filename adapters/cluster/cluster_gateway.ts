@@ -52,6 +52,8 @@ import {
   type GatewayView,
   type RejectSourceList,
 } from "../gateway/mod.ts";
+import { splitIncidentId, withClusterId } from "./incident_ids.ts";
+import { MqttLink } from "../mqtt/mod.ts";
 import { connectCluster } from "./nats_connection.ts";
 import { OutputJournal } from "./output_journal.ts";
 import { openLeaseBucket } from "./nats_lease_store.ts";
@@ -127,6 +129,8 @@ export interface PartitionStatus {
 export interface ClusterStatus {
   /** This instance's id. */
   instance: string;
+  /** The connection to NATS (the MQTT one, for the devices' states, is the status's `mqtt`). */
+  nats: { connected: boolean; reconnects: number };
   /** The live members. */
   members: string[];
   /** Partitions held by this instance. */
@@ -184,6 +188,11 @@ export class ClusterGateway implements GatewayView {
   readonly #listeners = new Set<(event: GatewayEvent) => void>();
   readonly #latency = new LatencyBuckets();
   readonly #prefix: string;
+  /**
+   * The MQTT connection the devices' states go out on, retained: nats-server keeps a retained
+   * message only from an MQTT publisher, never from a NATS one.
+   */
+  readonly #stateLink: MqttLink;
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #leases: PartitionLeases | undefined;
@@ -220,6 +229,14 @@ export class ClusterGateway implements GatewayView {
     this.#now = options.now ?? Date.now;
     this.instance = config.cluster.instance ?? defaultInstanceId();
     this.#prefix = config.mqtt.topicPrefix.replaceAll("/", ".");
+    // One MQTT client id per instance: the broker would close one of two alike.
+    const clientId = `${config.mqtt.clientId ?? "foxtail"}-${this.instance}`;
+    this.#stateLink = new MqttLink(
+      { ...config.mqtt, clientId },
+      [],
+      { message: () => {}, log: this.#log },
+      `${config.mqtt.topicPrefix}/status/${this.instance}`,
+    );
     this.#models = readModelFiles(config);
     // The partitions hold `sensors/<id>/telemetry` (the servers' mapping): a configuration whose
     // streams never match it would refuse every message, so it is refused at once.
@@ -297,6 +314,7 @@ export class ClusterGateway implements GatewayView {
       throw error;
     }
     this.#running = true;
+    this.#stateLink.start();
     this.#log(
       `cluster: instance ${this.instance} joined (${c.partitions} partitions, leases of ` +
         `${c.leaseSeconds} s)`,
@@ -560,16 +578,21 @@ export class ClusterGateway implements GatewayView {
         this.#emit({ type: "alert", alert });
       },
       incident: (change) => {
+        const w = worker();
+        const incident = withClusterId(change.incident, w.partition, this.#cluster.partitions);
         if (!change.muted) {
-          const { incident } = change;
           publish(
             `${prefix}.${incident.device}.incident`,
-            JSON.stringify({ seq: worker().sequence, change: change.change, ...incident }),
+            JSON.stringify({ seq: w.sequence, change: change.change, ...incident }),
           );
         }
-        this.#emit({ type: "incident", change });
+        this.#emit({ type: "incident", change: { ...change, incident } });
       },
-      state: (device, state) => this.#emit({ type: "state", device, state }),
+      state: (device, state) => {
+        const body = JSON.stringify({ state, ts: this.#now() });
+        this.#stateLink.publishAlert(`${this.config.mqtt.topicPrefix}/${device}/state`, body, true);
+        this.#emit({ type: "state", device, state });
+      },
     };
   }
 
@@ -590,14 +613,15 @@ export class ClusterGateway implements GatewayView {
       await this.#leases!.releaseAll();
     });
     this.#listeners.clear();
-    let forced = false;
+    const states = await this.#stateLink.stop();
+    let forced = states.forced;
     try {
       await this.#nc!.drain();
     } catch {
       forced = true;
       await this.#nc!.close();
     }
-    return { unsent: 0, forced };
+    return { unsent: states.dropped, forced };
   }
 
   /**
@@ -618,6 +642,7 @@ export class ClusterGateway implements GatewayView {
       this.#workers.clear();
     });
     this.#listeners.clear();
+    await this.#stateLink.stop(0); // closed at once; the broker may announce the last will
     await this.#nc!.close();
   }
 
@@ -639,14 +664,7 @@ export class ClusterGateway implements GatewayView {
     return {
       version: VERSION,
       startedAt: this.#startedAt,
-      mqtt: {
-        connected: this.#nc !== undefined && !this.#nc.isClosed(),
-        connects: this.#nc === undefined ? 0 : 1,
-        reconnects: this.#reconnects,
-        scoresSkipped: 0,
-        alertsDropped: 0,
-        sendPauses: 0,
-      },
+      mqtt: this.#stateLink.stats(),
       counters,
       devices: workers.reduce((n, w) => n + w.engine.deviceCount, 0),
       incidents: workers.reduce(
@@ -667,6 +685,10 @@ export class ClusterGateway implements GatewayView {
       scoreLatency: this.#latency.summary(),
       cluster: {
         instance: this.instance,
+        nats: {
+          connected: this.#nc !== undefined && !this.#nc.isClosed(),
+          reconnects: this.#reconnects,
+        },
         members: report?.members ?? [],
         held: [...this.#workers.keys()].sort((a, b) => a - b),
         partitions: Array.from({ length: this.#cluster.partitions }, (_, k) => {
@@ -712,18 +734,33 @@ export class ClusterGateway implements GatewayView {
     return all.sort((a, b) => b.ts - a.ts).slice(0, 100);
   }
 
-  /** Incidents of the held partitions. */
+  /**
+   * Incidents of the held partitions, with their ids in the cluster (see `incident_ids.ts`):
+   * open ones first, newest first, then closed ones, last closed first.
+   */
   incidents(query?: IncidentQuery): Incident[] {
-    return [...this.#workers.values()].flatMap((w) => w.engine.incidents(query));
+    const partitions = this.#cluster.partitions;
+    const all = [...this.#workers.values()].flatMap((w) =>
+      w.engine.incidents(query).map((incident) => withClusterId(incident, w.partition, partitions))
+    );
+    const open = (i: Incident) => i.closedAt === null;
+    all.sort((a, b) =>
+      Number(open(b)) - Number(open(a)) ||
+      (open(a) ? b.start - a.start : b.closedAt! - a.closedAt!) || b.id - a.id
+    );
+    return query?.limit === undefined ? all : all.slice(0, query.limit);
   }
 
-  /** Incident ids are per partition here: acknowledging looks through each. */
+  /** Acknowledges an incident by its id in the cluster, if its partition is held here. */
   acknowledgeIncident(id: number): Incident | undefined {
-    for (const w of this.#workers.values()) {
-      const found = w.engine.acknowledgeIncident(id, this.#now());
-      if (found !== undefined) return found;
-    }
-    return undefined;
+    const partitions = this.#cluster.partitions;
+    const at = splitIncidentId(id, partitions);
+    if (at === undefined) return undefined;
+    const found = this.#workers.get(at.partition)?.engine.acknowledgeIncident(
+      at.partitionId,
+      this.#now(),
+    );
+    return found && withClusterId(found, at.partition, partitions);
   }
 
   /** Mutes a device held here. */

@@ -32,6 +32,7 @@ import type { GatewayStatus } from "../gateway/mod.ts";
 /** What a cluster instance adds to its status (see adapters/cluster's ClusterStatus). */
 interface ClusterSummary {
   instance: string;
+  nats: { connected: boolean; reconnects: number };
   members: string[];
   held: number[];
   partitions: { partition: number; lag: number | null }[];
@@ -579,7 +580,8 @@ export function dashboardScript(chartPoints: number): void {
         ? "; last handover: partition " + h.partition + " " + h.kind + " in " + count(h.ms) +
           " ms" + (h.kind === "taken" ? ", " + count(h.replay) + " replayed" : "")
         : "") +
-      (c.resets > 0 ? "; " + c.resets + " partition reset(s)" : "");
+      (c.resets > 0 ? "; " + c.resets + " partition reset(s)" : "") +
+      (c.nats.connected ? "" : "; NATS down (" + c.nats.reconnects + " reconnects so far)");
   }
   // The bucket bound under which 99 % of messages were scored (receipt to score sent).
   function latencyP99(l: LatencySummary | undefined): string {

@@ -69,6 +69,7 @@ export async function startClusterDemo(options: ClusterDemoOptions = {}): Promis
       const id = `demo-${i + 1}`;
       const config = demoGatewayConfig({
         mqttUrl: cluster.mqttUrls[i],
+        mqttUser: { username: cluster.gateway.user, password: cluster.gateway.password },
         dashboardPort: firstPort === 0 ? 0 : firstPort + i,
         stateDir,
         incidentQuietSeconds: DEMO_INCIDENT_QUIET_STEPS * DEMO_STEP_SECONDS / speed,

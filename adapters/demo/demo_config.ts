@@ -58,6 +58,8 @@ export const DEMO_INCIDENT_QUIET_STEPS = 36;
 export interface DemoConfigOptions {
   /** The broker's URL. */
   mqttUrl: string;
+  /** The broker's user (the cluster demo's instances sign in to nats-server's MQTT). */
+  mqttUser?: { username: string; password: string };
   /** The dashboard's address (default 127.0.0.1). */
   dashboardHost?: string;
   /** The dashboard's port (0: a free one). */
@@ -79,7 +81,12 @@ export interface DemoConfigOptions {
 /** The demo's gateway configuration, validated like any `foxtail run` configuration. */
 export function demoGatewayConfig(options: DemoConfigOptions): GatewayConfig {
   return validateGatewayConfig({
-    mqtt: { url: options.mqttUrl, topicPrefix: "foxtail", clientId: "foxtail-demo-gateway" },
+    mqtt: {
+      url: options.mqttUrl,
+      ...options.mqttUser,
+      topicPrefix: "foxtail",
+      clientId: "foxtail-demo-gateway",
+    },
     streams: [{
       name: "plant",
       subscribe: DEMO_SUBSCRIBE,

@@ -88,6 +88,14 @@ export function validateGatewayConfig(value: unknown): GatewayConfig {
   const dashboard = readDashboard(root.dashboard, problems);
   const snapshots = readSnapshots(root.snapshots, problems);
   const cluster = readClusterSettings(root.cluster, problems);
+  if (cluster !== undefined && mqtt.homeAssistantDiscovery !== undefined) {
+    // Its availability topic is the single gateway's status; a cluster's instances each keep
+    // their own.
+    problems.add(
+      "mqtt.homeAssistantDiscovery",
+      "not supported in cluster mode (no one status topic says whether the fleet is scored)",
+    );
+  }
   problems.throwIfAny();
   return { mqtt, ...pipeline, dashboard, snapshots, ...(cluster ? { cluster } : {}) };
 }

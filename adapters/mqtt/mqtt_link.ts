@@ -100,11 +100,20 @@ export class MqttLink {
     sendPauses: 0,
   };
 
-  constructor(config: MqttConfig, streams: readonly StreamConfig[], events: MqttLinkEvents) {
+  /**
+   * `statusTopic` is where `online` and `offline` are kept (default `{prefix}/status`; a
+   * cluster's instances each keep their own).
+   */
+  constructor(
+    config: MqttConfig,
+    streams: readonly StreamConfig[],
+    events: MqttLinkEvents,
+    statusTopic = `${config.topicPrefix}/status`,
+  ) {
     this.#config = config;
     this.#streams = streams;
     this.#events = events;
-    this.#statusTopic = `${config.topicPrefix}/status`;
+    this.#statusTopic = statusTopic;
     this.#batch = /^mqtts?:/.test(config.url)
       ? new PublishPacketBatch(config.protocolVersion)
       : undefined;

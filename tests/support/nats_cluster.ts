@@ -45,8 +45,8 @@ export interface InstanceTiming {
 
 /**
  * Writes `<dir>/<id>.json`, the tests' small configuration with a `cluster` section for `cluster`
- * (the gateway user, the given timing) and no dashboard unless `overrides` gives one; returns its
- * path.
+ * (the gateway user, the given timing), MQTT through the first node, and no dashboard unless
+ * `overrides` gives one; returns its path.
  */
 export function writeInstanceConfig(
   dir: string,
@@ -57,6 +57,13 @@ export function writeInstanceConfig(
 ): string {
   const config = smallConfig({
     dashboard: { enabled: false },
+    // The devices' states go out retained through a node's MQTT listener.
+    mqtt: {
+      url: cluster.mqttUrls[0],
+      username: cluster.gateway.user,
+      password: cluster.gateway.password,
+      topicPrefix: "foxtail",
+    },
     ...overrides,
     cluster: {
       servers: [...cluster.clientUrls],

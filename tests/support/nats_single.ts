@@ -32,6 +32,8 @@ export interface NatsServer {
   readonly port: number;
   /** The monitoring port (/healthz). */
   readonly httpPort: number;
+  /** The MQTT listener's URL, when asked for one. */
+  readonly mqttUrl: string | undefined;
   /** The user allowed to connect, and its password. */
   readonly user: string;
   readonly password: string;
@@ -65,12 +67,21 @@ async function healthy(httpPort: number): Promise<boolean> {
   }
 }
 
+/** Options of {@linkcode prepareNatsServer}. */
+export interface NatsServerOptions {
+  /** The user allowed to connect (default `gw`), and its password. */
+  user?: string;
+  password?: string;
+  /** Whether it listens for MQTT too (then `mqttUrl` names the listener). */
+  mqtt?: boolean;
+}
+
 /**
  * Prepares a nats-server on free ports (not started: a test may want its URL before it runs);
  * installs nats-server first when missing.
  */
 export async function prepareNatsServer(
-  options: { user?: string; password?: string } = {},
+  options: NatsServerOptions = {},
 ): Promise<NatsServer> {
   ensureSystemPackages(["nats-server"]);
   const user = options.user ?? "gw";
@@ -78,12 +89,15 @@ export async function prepareNatsServer(
   const dir = mkdtempSync(join(tmpdir(), "foxtail-nats-"));
   const port = await freePort();
   const httpPort = await freePort();
+  const mqttPort = options.mqtt ? await freePort() : undefined;
   const configPath = join(dir, "nats.conf");
   writeFileSync(
     configPath,
     [
+      `server_name: foxtail-test`, // MQTT needs one
       `listen: 127.0.0.1:${port}`,
       `http: 127.0.0.1:${httpPort}`,
+      ...(mqttPort === undefined ? [] : [`mqtt { listen: 127.0.0.1:${mqttPort} }`]),
       `jetstream { store_dir: ${JSON.stringify(join(dir, "jetstream"))} }`,
       `authorization { users: [ { user: ${JSON.stringify(user)}, ` +
       `password: ${JSON.stringify(password)} } ] }`,
@@ -108,6 +122,7 @@ export async function prepareNatsServer(
     url: `nats://127.0.0.1:${port}`,
     port,
     httpPort,
+    mqttUrl: mqttPort === undefined ? undefined : `mqtt://127.0.0.1:${mqttPort}`,
     user,
     password,
     log: () => logText,
@@ -152,9 +167,7 @@ export async function prepareNatsServer(
 }
 
 /** Prepares a nats-server and starts it. */
-export async function startNatsServer(
-  options: { user?: string; password?: string } = {},
-): Promise<NatsServer> {
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const server = await prepareNatsServer(options);
   try {
     await server.start();

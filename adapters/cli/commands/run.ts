@@ -31,8 +31,9 @@ valid snapshot.
 With a "cluster" section (NATS servers, partitions, lease and snapshot timing), the instance
 shares the fleet with the others on a NATS cluster instead: it scores the partitions it holds by
 lease from the replicated stream, snapshots them to the cluster's object store, publishes the
-same topics through NATS with each input's stream sequence ("seq"), and on SIGINT or SIGTERM
-hands its partitions over before it exits. See the README's "Scaling out".
+same topics through NATS with each input's stream sequence ("seq"), the devices' states
+retained through mqtt.url (a node's MQTT listener), and on SIGINT or SIGTERM hands its
+partitions over before it exits. See the README's "Scaling out".
 
 Options (override the configuration file):
   --config FILE         the JSON configuration (required)

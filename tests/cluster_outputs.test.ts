@@ -1,0 +1,160 @@
+// Cluster mode's outputs that a single gateway has too, against one real nats-server with MQTT:
+// incident ids unique across the partitions one instance holds (each partition's engine numbers
+// from 1), acknowledged by those ids, and the same after a handover; the devices' states
+// retained on MQTT for a subscriber that comes later.
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import mqtt from "mqtt";
+import { devicePartition } from "../core/cluster/mod.ts";
+import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
+import { ClusterGateway } from "../adapters/cluster/mod.ts";
+import { splitIncidentId } from "../adapters/cluster/incident_ids.ts";
+import { type NatsServer, startNatsServer } from "./support/nats_single.ts";
+import {
+  faultPayload,
+  SensorSignal,
+  SMALL_LEARNING,
+  smallConfig,
+} from "./support/gateway_fixtures.ts";
+import { until } from "./support/dashboard_fixtures.ts";
+
+const PARTITIONS = 4;
+const WAIT_MS = 30_000;
+
+/** Two devices in different partitions. */
+function devicesApart(): [string, string] {
+  const first = "pump-1";
+  for (let i = 2;; i++) {
+    const other = `pump-${i}`;
+    if (devicePartition(other, PARTITIONS) !== devicePartition(first, PARTITIONS)) {
+      return [first, other];
+    }
+  }
+}
+
+function instance(server: NatsServer, id: string, lines: string[]): ClusterGateway {
+  const config = validateGatewayConfig(smallConfig({
+    dashboard: { enabled: false },
+    mqtt: {
+      url: server.mqttUrl,
+      username: server.user,
+      password: server.password,
+      topicPrefix: "foxtail",
+      reconnectMinMs: 50,
+    },
+    limits: { maxDevices: 8, queueCapacity: 1024, historyPoints: 32 },
+    cluster: {
+      servers: [server.url],
+      partitions: PARTITIONS,
+      leaseSeconds: 1,
+      renewSeconds: 0.2,
+      snapshotSeconds: 3600, // only the handover's snapshot
+      instance: id,
+      user: server.user,
+      password: server.password,
+    },
+  }));
+  return new ClusterGateway(config, { log: (line) => lines.push(line), replicas: 1 });
+}
+
+function publish(nc: NatsConnection, device: string, payload: Uint8Array): void {
+  nc.publish(`foxtail.telemetry.${devicePartition(device, PARTITIONS)}.${device}`, payload);
+}
+
+describe("cluster mode's incidents and states", () => {
+  test("incident ids unique across partitions, acknowledged by them; states retained", {
+    timeout: 90_000,
+  }, async () => {
+    const server = await startNatsServer({ mqtt: true });
+    const nc = await connect({ servers: server.url, user: server.user, pass: server.password });
+    const announced: { device: string; id: number; change: string }[] = [];
+    const sub = nc.subscribe("foxtail.*.incident");
+    (async () => {
+      for await (const m of sub) announced.push(m.json());
+    })();
+    const devices = devicesApart();
+    const lines: string[] = [];
+    let a: ClusterGateway | undefined = instance(server, "gw-a", lines);
+    let b: ClusterGateway | undefined;
+    try {
+      await a.start();
+      await until(() => a!.status().cluster.held.length === PARTITIONS, "gw-a holds all");
+      const signals = devices.map((_, i) => new SensorSignal(40 + i));
+      const normal = SMALL_LEARNING + 30;
+      for (let k = 0; k < normal; k++) {
+        devices.forEach((device, i) => publish(nc, device, signals[i].next()));
+      }
+      for (let k = 0; k < 5; k++) for (const device of devices) publish(nc, device, faultPayload());
+      await nc.flush();
+      await until(() => a!.status().counters.accepted === 2 * (normal + 5), "all scored", WAIT_MS);
+      await until(() => announced.length === 2, "two incidents announced", WAIT_MS);
+
+      // Each partition's engine opened its incident 1; the ids shown differ and name the
+      // partition, in the API and in the announcements alike.
+      const shown = a.incidents();
+      assert.equal(shown.length, 2);
+      const ids = new Set(shown.map((i) => i.id));
+      assert.equal(ids.size, 2, `ids ${[...ids]}`);
+      for (const incident of shown) {
+        assert.deepEqual(splitIncidentId(incident.id, PARTITIONS), {
+          partition: devicePartition(incident.device, PARTITIONS),
+          partitionId: 1,
+        });
+        const message = announced.find((m) => m.device === incident.device);
+        assert.equal(message?.id, incident.id);
+        assert.equal(message?.change, "open");
+      }
+
+      // Acknowledging the second device's incident acknowledges that one only.
+      const second = shown.find((i) => i.device === devices[1])!;
+      const acknowledged = a.acknowledgeIncident(second.id);
+      assert.equal(acknowledged?.id, second.id);
+      assert.equal(acknowledged?.device, devices[1]);
+      const after = new Map(a.incidents().map((i) => [i.device, i.acknowledgedAt]));
+      assert.notEqual(after.get(devices[1]), null);
+      assert.equal(after.get(devices[0]), null);
+      // Numbers no incident has: below the partition count, unheld, not whole.
+      for (const id of [0, 3, second.id + 1000 * PARTITIONS, 5.5]) {
+        assert.equal(a.acknowledgeIncident(id), undefined, `id ${id}`);
+      }
+
+      // A subscriber that connects now finds every device alerting, retained (nats-server keeps
+      // a retained message only from an MQTT publisher: the instance's state connection).
+      assert.equal(a.status().mqtt.connected, true);
+      assert.equal(a.status().cluster.nats.connected, true);
+      const late = await mqtt.connectAsync(server.mqttUrl!, {
+        username: server.user,
+        password: server.password,
+      });
+      const states = new Map<string, { state: string; retain: boolean }>();
+      late.on("message", (topic, payload, packet) => {
+        const device = topic.split("/")[1];
+        states.set(device, { state: JSON.parse(payload.toString()).state, retain: packet.retain });
+      });
+      await late.subscribeAsync("foxtail/+/state", { qos: 1 });
+      await until(() => states.size === 2, "the retained states", WAIT_MS);
+      await late.endAsync();
+      for (const device of devices) {
+        assert.deepEqual(states.get(device), { state: "alerting", retain: true }, device);
+      }
+
+      // A new owner continues each partition's numbering: the same ids, acknowledged or not.
+      await a.stop();
+      a = undefined;
+      b = instance(server, "gw-b", lines);
+      await b.start();
+      await until(() => b!.incidents().length === 2, "gw-b's incidents", WAIT_MS);
+      assert.deepEqual(
+        b.incidents().map((i) => [i.id, i.device, i.acknowledgedAt !== null]).sort(),
+        shown.map((i) => [i.id, i.device, i.device === devices[1]]).sort(),
+      );
+    } finally {
+      await a?.stop();
+      await b?.stop();
+      await nc.close();
+      await server.stop();
+    }
+  });
+});
