@@ -100,6 +100,50 @@ class ScoreLog {
   }
 }
 
+/** What {@linkcode withCluster} gives a test. */
+interface ClusterTest {
+  cluster: NatsCluster;
+  /** The instances' configuration folder. */
+  dir: string;
+  /** The instances the test starts: killed at the end, their logs shown on a failure. */
+  instances: Instance[];
+  /** The test's connection, with the gateway's user. */
+  nc: NatsConnection;
+}
+
+/**
+ * Runs `body` on a fresh three-node cluster with a connection to `servers` (default: every
+ * node); on a failure prints the instances' logs (and the nodes' with `nodeLogs`); kills the
+ * instances and removes the cluster and the folder whatever happens.
+ */
+async function withCluster(
+  options: { servers?: (cluster: NatsCluster) => string[]; nodeLogs?: boolean },
+  body: (t: ClusterTest) => Promise<void>,
+): Promise<void> {
+  const cluster = await startNatsCluster({ nodes: 3, partitions: PARTITIONS });
+  const dir = mkdtempSync(join(tmpdir(), "foxtail-cluster-"));
+  const instances: Instance[] = [];
+  const nc = await connect({
+    servers: options.servers?.(cluster) ?? [...cluster.clientUrls],
+    user: cluster.gateway.user,
+    pass: cluster.gateway.password,
+  });
+  try {
+    await body({ cluster, dir, instances, nc });
+  } catch (error) {
+    for (const i of instances) console.error(`--- ${i.id}\n${i.log.slice(-4000)}`);
+    if (options.nodeLogs) {
+      for (let n = 0; n < 3; n++) console.error(`--- n${n + 1}\n${cluster.log(n).slice(-3000)}`);
+    }
+    throw error;
+  } finally {
+    for (const i of instances) i.child.kill("SIGKILL");
+    await nc.close();
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Publishes `count` readings of every device through MQTT QoS 1 (acknowledged each). */
 async function publish(cluster: NatsCluster, url: string, signals: SensorSignal[], count: number) {
   const client = await mqtt.connectAsync(url, {
@@ -254,16 +298,8 @@ describe("cluster mode: three NATS nodes, three instances", () => {
   test(
     "one owner per device; kill -9 and a fourth instance change no score",
     { timeout: 240_000 },
-    async () => {
-      const cluster = await startNatsCluster({ nodes: 3, partitions: PARTITIONS });
-      const dir = mkdtempSync(join(tmpdir(), "foxtail-cluster-"));
-      const instances: Instance[] = [];
-      const nc = await connect({
-        servers: [...cluster.clientUrls],
-        user: cluster.gateway.user,
-        pass: cluster.gateway.password,
-      });
-      try {
+    () =>
+      withCluster({}, async ({ cluster, dir, instances, nc }) => {
         const log = new ScoreLog(nc);
         const dashboardPort = await freePort();
         for (const id of ["gw1", "gw2", "gw3"]) {
@@ -331,173 +367,155 @@ describe("cluster mode: three NATS nodes, three instances", () => {
           assert.match(i.log, /foxtail run: stopped; [1-9]\d* messages/, i.log);
         }
         console.log(`cluster handover: ${total} inputs, ${reemits} identical re-emits`);
-      } catch (error) {
-        for (const i of instances) console.error(`--- ${i.id}\n${i.log.slice(-4000)}`);
-        throw error;
-      } finally {
-        for (const i of instances) i.child.kill("SIGKILL");
-        await nc.close();
-        await cluster.stop();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
+      }),
   );
   test(
     "a NATS node killed mid-stream (the stream's leader) loses no accepted message",
     { timeout: 240_000 },
-    async () => {
-      const cluster = await startNatsCluster({ nodes: 3, partitions: PARTITIONS });
-      const dir = mkdtempSync(join(tmpdir(), "foxtail-cluster-"));
-      const instances: Instance[] = [];
+    () =>
       // The test's own connection stays on n1, which is never killed: scores are core NATS
       // messages, which a subscriber reconnecting to another node would miss.
-      const nc = await connect({
-        servers: cluster.clientUrls[0],
-        user: cluster.gateway.user,
-        pass: cluster.gateway.password,
-      });
-      try {
-        const log = new ScoreLog(nc);
-        const ports: number[] = [];
-        for (const id of ["gw1", "gw2", "gw3"]) {
-          const port = await freePort();
-          ports.push(port);
-          instances.push(new Instance(id, writeConfig(dir, cluster, id, port)));
-        }
-        await Promise.all(instances.map((i) => i.joined()));
-        await until(
-          () => instances.every((i) => /partition \d+: taken/.test(i.log)),
-          "every instance to take partitions",
-        );
-        const jsm = await jetstreamManager(nc);
-        const leaderOf = async () => (await jsm.streams.info(TELEMETRY_STREAM)).cluster?.leader;
-        // The stream's leader is the node to kill; when it is n1, it is asked to step down.
-        await until(async () => {
-          if (await leaderOf() !== "n1") return true;
-          await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${TELEMETRY_STREAM}`);
-          return false;
-        }, "the stream's leader on n2 or n3");
-        const leader = await leaderOf();
-        const victim = Number(leader?.slice(1)) - 1; // the nodes are named n1…n3
-        assert.ok(victim === 1 || victim === 2, `the stream's leader: ${leader}`);
-        const signals = Array.from({ length: DEVICES }, (_, d) => new SensorSignal(200 + d));
-        const half = DEVICES / 2;
-        // Half the devices publish through MQTT, half through JetStream, both via a survivor.
-        const through = 3 - victim;
-        const viaMqtt = mqttPublisher(
-          cluster,
-          cluster.mqttUrls[through],
-          signals.slice(0, half),
-          0,
-        );
-        const viaJetStream = jetStreamPublisher(
-          cluster,
-          cluster.clientUrls[through],
-          signals.slice(half),
-          half,
-        );
-        const acked = () => viaMqtt.acked.size + viaJetStream.acked.size;
-        await until(() => acked() >= 400, "readings before the kill");
-        const killedAt = Date.now();
-        await cluster.kill(victim);
-        const atKill = acked();
-        // Publishing goes on well past the stream's election (a new leader within seconds).
-        await until(
-          () => Date.now() - killedAt > 15_000 && acked() >= atKill + 400,
-          "more readings",
-        );
-        await Promise.all([viaMqtt.stop(), viaJetStream.stop()]);
-
-        // Every stored reading is scored, with the score one uninterrupted engine gives.
-        const last = async () => (await jsm.streams.info(TELEMETRY_STREAM)).state.last_seq;
-        await until(
-          async () => log.scoredUpTo(await last()),
-          "every stored reading scored",
-        ).catch(async (error) => {
-          const upTo = await last();
-          for await (const ci of jsm.consumers.list(TELEMETRY_STREAM)) {
-            console.error(
-              `diagnosis: consumer ${ci.name} filter ${ci.config.filter_subject} delivered ${
-                JSON.stringify(ci.delivered)
-              } pending ${ci.num_pending} waiting ${ci.num_waiting} leader ${ci.cluster?.leader} replicas ${
-                JSON.stringify(ci.cluster?.replicas?.map((r) => r.name))
-              }`,
-            );
+      withCluster(
+        { servers: (c) => [c.clientUrls[0]], nodeLogs: true },
+        async ({ cluster, dir, instances, nc }) => {
+          const log = new ScoreLog(nc);
+          const ports: number[] = [];
+          for (const id of ["gw1", "gw2", "gw3"]) {
+            const port = await freePort();
+            ports.push(port);
+            instances.push(new Instance(id, writeConfig(dir, cluster, id, port)));
           }
-          const missing: number[] = [];
-          for (let s = 1; s <= upTo; s++) if (!log.bySeq.has(s)) missing.push(s);
-          for (const seq of missing.slice(0, 3)) {
-            console.error(
-              `diagnosis: missing ${seq}: ${
-                (await jsm.streams.getMessage(TELEMETRY_STREAM, { seq }))?.subject
-              }`,
-            );
-          }
-          for (const port of ports) {
-            const st = await (await fetch(`http://127.0.0.1:${port}/api/status`)).json();
-            console.error(
-              `diagnosis: ${st.cluster.instance} held ${st.cluster.held} restarts ${st.cluster.consumerRestarts} resent ${st.cluster.outputsResent} parts ${
-                JSON.stringify(st.cluster.partitions.filter((x: { lag: number | null }) =>
-                  x.lag !== null
-                ))
-              }`,
-            );
-          }
-          throw new Error(
-            `${error.message}: ${missing.length} of ${upTo} not scored, first ${
-              missing.slice(0, 10)
-            }`,
+          await Promise.all(instances.map((i) => i.joined()));
+          await until(
+            () => instances.every((i) => /partition \d+: taken/.test(i.log)),
+            "every instance to take partitions",
           );
-        });
-        const messages = new Map<number, StreamMessage>();
-        let reference = new Map<number, number>();
-        await until(async () => {
-          reference = await referenceScores(nc, messages);
-          return true;
-        }, "the reference scores");
-        const reemits = assertSameScores(log, reference, await last());
+          const jsm = await jetstreamManager(nc);
+          const leaderOf = async () => (await jsm.streams.info(TELEMETRY_STREAM)).cluster?.leader;
+          // The stream's leader is the node to kill; when it is n1, it is asked to step down.
+          await until(async () => {
+            if (await leaderOf() !== "n1") return true;
+            await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${TELEMETRY_STREAM}`);
+            return false;
+          }, "the stream's leader on n2 or n3");
+          const leader = await leaderOf();
+          const victim = Number(leader?.slice(1)) - 1; // the nodes are named n1…n3
+          assert.ok(victim === 1 || victim === 2, `the stream's leader: ${leader}`);
+          const signals = Array.from({ length: DEVICES }, (_, d) => new SensorSignal(200 + d));
+          const half = DEVICES / 2;
+          // Half the devices publish through MQTT, half through JetStream, both via a survivor.
+          const through = 3 - victim;
+          const viaMqtt = mqttPublisher(
+            cluster,
+            cluster.mqttUrls[through],
+            signals.slice(0, half),
+            0,
+          );
+          const viaJetStream = jetStreamPublisher(
+            cluster,
+            cluster.clientUrls[through],
+            signals.slice(half),
+            half,
+          );
+          const acked = () => viaMqtt.acked.size + viaJetStream.acked.size;
+          await until(() => acked() >= 400, "readings before the kill");
+          const killedAt = Date.now();
+          await cluster.kill(victim);
+          const atKill = acked();
+          // Publishing goes on well past the stream's election (a new leader within seconds).
+          await until(
+            () => Date.now() - killedAt > 15_000 && acked() >= atKill + 400,
+            "more readings",
+          );
+          await Promise.all([viaMqtt.stop(), viaJetStream.stop()]);
 
-        // No reading the stream acknowledged is lost.
-        const stored = new Set<string>();
-        let firstStoredAfterKill = Number.POSITIVE_INFINITY;
-        for (const { body, at } of messages.values()) {
-          const { d, k } = JSON.parse(body);
-          stored.add(`${d}/${k}`);
-          if (at > killedAt) firstStoredAfterKill = Math.min(firstStoredAfterKill, at);
-        }
-        const lostOf = (p: Publisher) => [...p.acked.keys()].filter((id) => !stored.has(id));
-        const lost = lostOf(viaJetStream);
-        assert.deepEqual(
-          lost.slice(0, 20),
-          [],
-          `${lost.length} acknowledged JetStream readings lost`,
-        );
-        assert.ok(viaJetStream.acked.size >= 200, `${viaJetStream.acked.size} JetStream readings`);
-        // MQTT QoS 1: nats-server acknowledges a publish once it has taken it, not once the stream
-        // has stored it, so readings acknowledged while the stream has no leader are lost. They
-        // are exactly those of the election: none acknowledged after its new leader stored one.
-        const mqttLost = lostOf(viaMqtt);
-        const window = firstStoredAfterKill - killedAt;
-        for (const id of mqttLost) {
-          const at = viaMqtt.acked.get(id)! - killedAt;
-          assert.ok(at > -1000 && at < window + 1000, `${id} acknowledged ${at} ms after the kill`);
-        }
-        console.log(
-          `NATS node kill (${leader}, the stream's leader): a new leader stored after ${window} ms; ` +
-            `JetStream: ${viaJetStream.acked.size} acknowledged, none lost; MQTT QoS 1: ` +
-            `${viaMqtt.acked.size} acknowledged, ${mqttLost.length} lost, all in the election; ` +
-            `every stored reading scored as one engine scores it (${reemits} identical re-emits)`,
-        );
-      } catch (error) {
-        for (const i of instances) console.error(`--- ${i.id}\n${i.log.slice(-4000)}`);
-        for (let n = 0; n < 3; n++) console.error(`--- n${n + 1}\n${cluster.log(n).slice(-3000)}`);
-        throw error;
-      } finally {
-        for (const i of instances) i.child.kill("SIGKILL");
-        await nc.close();
-        await cluster.stop();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
+          // Every stored reading is scored, with the score one uninterrupted engine gives.
+          const last = async () => (await jsm.streams.info(TELEMETRY_STREAM)).state.last_seq;
+          await until(
+            async () => log.scoredUpTo(await last()),
+            "every stored reading scored",
+          ).catch(async (error) => {
+            const upTo = await last();
+            for await (const ci of jsm.consumers.list(TELEMETRY_STREAM)) {
+              console.error(
+                `diagnosis: consumer ${ci.name} filter ${ci.config.filter_subject} delivered ${
+                  JSON.stringify(ci.delivered)
+                } pending ${ci.num_pending} waiting ${ci.num_waiting} leader ${ci.cluster?.leader} replicas ${
+                  JSON.stringify(ci.cluster?.replicas?.map((r) => r.name))
+                }`,
+              );
+            }
+            const missing: number[] = [];
+            for (let s = 1; s <= upTo; s++) if (!log.bySeq.has(s)) missing.push(s);
+            for (const seq of missing.slice(0, 3)) {
+              console.error(
+                `diagnosis: missing ${seq}: ${
+                  (await jsm.streams.getMessage(TELEMETRY_STREAM, { seq }))?.subject
+                }`,
+              );
+            }
+            for (const port of ports) {
+              const st = await (await fetch(`http://127.0.0.1:${port}/api/status`)).json();
+              console.error(
+                `diagnosis: ${st.cluster.instance} held ${st.cluster.held} restarts ${st.cluster.consumerRestarts} resent ${st.cluster.outputsResent} parts ${
+                  JSON.stringify(
+                    st.cluster.partitions.filter((x: { lag: number | null }) => x.lag !== null),
+                  )
+                }`,
+              );
+            }
+            throw new Error(
+              `${error.message}: ${missing.length} of ${upTo} not scored, first ${
+                missing.slice(0, 10)
+              }`,
+            );
+          });
+          const messages = new Map<number, StreamMessage>();
+          let reference = new Map<number, number>();
+          await until(async () => {
+            reference = await referenceScores(nc, messages);
+            return true;
+          }, "the reference scores");
+          const reemits = assertSameScores(log, reference, await last());
+
+          // No reading the stream acknowledged is lost.
+          const stored = new Set<string>();
+          let firstStoredAfterKill = Number.POSITIVE_INFINITY;
+          for (const { body, at } of messages.values()) {
+            const { d, k } = JSON.parse(body);
+            stored.add(`${d}/${k}`);
+            if (at > killedAt) firstStoredAfterKill = Math.min(firstStoredAfterKill, at);
+          }
+          const lostOf = (p: Publisher) => [...p.acked.keys()].filter((id) => !stored.has(id));
+          const lost = lostOf(viaJetStream);
+          assert.deepEqual(
+            lost.slice(0, 20),
+            [],
+            `${lost.length} acknowledged JetStream readings lost`,
+          );
+          assert.ok(
+            viaJetStream.acked.size >= 200,
+            `${viaJetStream.acked.size} JetStream readings`,
+          );
+          // MQTT QoS 1: nats-server acknowledges a publish once it has taken it, not once the stream
+          // has stored it, so readings acknowledged while the stream has no leader are lost. They
+          // are exactly those of the election: none acknowledged after its new leader stored one.
+          const mqttLost = lostOf(viaMqtt);
+          const window = firstStoredAfterKill - killedAt;
+          for (const id of mqttLost) {
+            const at = viaMqtt.acked.get(id)! - killedAt;
+            assert.ok(
+              at > -1000 && at < window + 1000,
+              `${id} acknowledged ${at} ms after the kill`,
+            );
+          }
+          console.log(
+            `NATS node kill (${leader}, the stream's leader): a new leader stored after ${window} ms; ` +
+              `JetStream: ${viaJetStream.acked.size} acknowledged, none lost; MQTT QoS 1: ` +
+              `${viaMqtt.acked.size} acknowledged, ${mqttLost.length} lost, all in the election; ` +
+              `every stored reading scored as one engine scores it (${reemits} identical re-emits)`,
+          );
+        },
+      ),
   );
 });
