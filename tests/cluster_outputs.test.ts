@@ -1,7 +1,8 @@
 // Cluster mode's outputs that a single gateway has too, against one real nats-server with MQTT:
 // incident ids unique across the partitions one instance holds (each partition's engine numbers
 // from 1), acknowledged by those ids, and the same after a handover; the devices' states
-// retained on MQTT for a subscriber that comes later.
+// retained on MQTT for a subscriber that comes later; a replay closing incidents by the stream's
+// time, not the clock, so it closes what the old owner closed.
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -34,8 +35,14 @@ function devicesApart(): [string, string] {
   }
 }
 
-function instance(server: NatsServer, id: string, lines: string[]): ClusterGateway {
+function instance(
+  server: NatsServer,
+  id: string,
+  lines: string[],
+  options: { quietSeconds?: number; now?: () => number } = {},
+): ClusterGateway {
   const config = validateGatewayConfig(smallConfig({
+    incidents: { quietSeconds: options.quietSeconds ?? 300 },
     dashboard: { enabled: false },
     mqtt: {
       url: server.mqttUrl,
@@ -56,7 +63,11 @@ function instance(server: NatsServer, id: string, lines: string[]): ClusterGatew
       password: server.password,
     },
   }));
-  return new ClusterGateway(config, { log: (line) => lines.push(line), replicas: 1 });
+  return new ClusterGateway(config, {
+    log: (line) => lines.push(line),
+    replicas: 1,
+    now: options.now,
+  });
 }
 
 function publish(nc: NatsConnection, device: string, payload: Uint8Array): void {
@@ -150,6 +161,50 @@ describe("cluster mode's incidents and states", () => {
         b.incidents().map((i) => [i.id, i.device, i.acknowledgedAt !== null]).sort(),
         shown.map((i) => [i.id, i.device, i.device === devices[1]]).sort(),
       );
+    } finally {
+      await a?.stop();
+      await b?.stop();
+      await nc.close();
+      await server.stop();
+    }
+  });
+
+  test("a replay closes quiet incidents by the stream's time, as the old owner did", {
+    timeout: 120_000,
+  }, async () => {
+    const server = await startNatsServer({ mqtt: true });
+    const nc = await connect({ servers: server.url, user: server.user, pass: server.password });
+    const device = "pump-1";
+    const lines: string[] = [];
+    let a: ClusterGateway | undefined = instance(server, "gw-a", lines, { quietSeconds: 2 });
+    let b: ClusterGateway | undefined;
+    try {
+      await a.start();
+      const signal = new SensorSignal(7);
+      for (let k = 0; k < SMALL_LEARNING + 30; k++) publish(nc, device, signal.next());
+      await nc.flush();
+      await until(() => a!.status().counters.accepted === SMALL_LEARNING + 30, "learnt", WAIT_MS);
+      await a.stop(); // hands over: a snapshot
+      a = undefined;
+      // With no owner, within a second of stream time: a burst of faults, many normal readings,
+      // another burst. An owner scoring them as they came sees one incident (the bursts are
+      // closer than the quiet period).
+      const between = 20_000;
+      for (let k = 0; k < 5; k++) publish(nc, device, faultPayload());
+      for (let k = 0; k < between; k++) publish(nc, device, signal.next());
+      for (let k = 0; k < 5; k++) publish(nc, device, faultPayload());
+      await nc.flush();
+      // The new owner's clock is an hour on: by the clock, every incident is long quiet. Its
+      // sweeps (every second) run while it replays; by the stream's time they close nothing.
+      b = instance(server, "gw-b", lines, { quietSeconds: 2, now: () => Date.now() + 3_600_000 });
+      await b.start();
+      const total = SMALL_LEARNING + 30 + between + 10;
+      await until(() => b!.status().counters.accepted === total, "the replay", WAIT_MS);
+      const anomalies = b.status().counters.anomalies;
+      assert.ok(anomalies >= 2, `both bursts alert (${anomalies} alerts)`);
+      const incidents = b.incidents();
+      assert.equal(incidents.length, 1, JSON.stringify(incidents));
+      assert.equal(incidents[0].alerts, anomalies);
     } finally {
       await a?.stop();
       await b?.stop();

@@ -328,7 +328,7 @@ export class ClusterGateway implements GatewayView {
     }
     this.#sweepTimer = setInterval(() => {
       const now = this.#now();
-      for (const w of this.#workers.values()) w.engine.sweep(now);
+      for (const w of this.#workers.values()) w.engine.sweep(w.sweepTime(now));
     }, 1000);
     this.#confirmTimer = setInterval(() => this.#confirmOutputs(), OUTPUT_CONFIRM_MS);
   }

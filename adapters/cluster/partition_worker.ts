@@ -64,6 +64,8 @@ export class PartitionWorker {
   consumed = 0;
   /** The stream's last sequence in this partition as last seen, for the lag. */
   lastSeen = 0;
+  /** The stream time of the last message scored (milliseconds since the epoch); 0 before. */
+  lastAt = 0;
   /** Messages in this partition whose device belongs to another (written there directly). */
   misplaced = 0;
   /** Consumers replaced because they went silent. */
@@ -200,9 +202,20 @@ export class PartitionWorker {
     return await consumer.consume({ max_messages: 256, expires: PULL_EXPIRES_MS });
   }
 
+  /**
+   * The time to close quiet incidents at: while behind the stream (a new owner replaying), the
+   * last scored message's stream time, so the replay closes exactly what the old owner closed
+   * (an incident closed by the clock mid-replay would be split by the alerts replayed after it);
+   * once caught up, `now`.
+   */
+  sweepTime(now: number): number {
+    return this.lastSeen > this.consumed ? this.lastAt : now;
+  }
+
   #take(subject: string, data: Uint8Array, seq: number, at: number, pending: number): void {
     this.lastSeen = seq + pending;
     if (seq <= this.consumed) return; // already scored before a consumer restart
+    this.lastAt = at;
     const dot = subject.lastIndexOf(".");
     const device = subject.slice(dot + 1);
     this.#current = seq;
