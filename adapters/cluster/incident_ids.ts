@@ -11,7 +11,11 @@
 import type { Incident } from "../../core/incidents/mod.ts";
 
 /** An incident's id in the cluster, from its partition's own id. */
-export function clusterIncidentId(partitionId: number, partition: number, partitions: number) {
+export function clusterIncidentId(
+  partitionId: number,
+  partition: number,
+  partitions: number,
+): number {
   return partitionId * partitions + partition;
 }
 
