@@ -18,7 +18,7 @@ import {
   TELEMETRY_STREAM,
   TELEMETRY_SUBJECTS,
 } from "../adapters/cluster/mod.ts";
-import { type NatsServer, startNatsServer } from "./support/nats_single.ts";
+import { type NatsServer, singleServerCluster, startNatsServer } from "./support/nats_single.ts";
 import { SensorSignal, smallConfig } from "./support/gateway_fixtures.ts";
 import { referenceScores } from "./support/cluster_reference.ts";
 import { until } from "./support/dashboard_fixtures.ts";
@@ -31,16 +31,7 @@ const WAIT_MS = 30_000;
 function instance(server: NatsServer, id: string, lines: string[]): ClusterGateway {
   const config = validateGatewayConfig(smallConfig({
     dashboard: { enabled: false },
-    cluster: {
-      servers: [server.url],
-      partitions: PARTITIONS,
-      leaseSeconds: 1,
-      renewSeconds: 0.2,
-      snapshotSeconds: 3600, // only the handover's snapshot
-      instance: id,
-      user: server.user,
-      password: server.password,
-    },
+    cluster: singleServerCluster(server, PARTITIONS, id),
   }));
   return new ClusterGateway(config, { log: (line) => lines.push(line), replicas: 1 });
 }

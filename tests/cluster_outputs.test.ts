@@ -12,7 +12,7 @@ import { devicePartition } from "../core/cluster/mod.ts";
 import { validateGatewayConfig } from "../adapters/gateway/mod.ts";
 import { ClusterGateway } from "../adapters/cluster/mod.ts";
 import { splitIncidentId } from "../adapters/cluster/incident_ids.ts";
-import { type NatsServer, startNatsServer } from "./support/nats_single.ts";
+import { type NatsServer, singleServerCluster, startNatsServer } from "./support/nats_single.ts";
 import {
   faultPayload,
   SensorSignal,
@@ -52,16 +52,7 @@ function instance(
       reconnectMinMs: 50,
     },
     limits: { maxDevices: 8, queueCapacity: 1024, historyPoints: 32 },
-    cluster: {
-      servers: [server.url],
-      partitions: PARTITIONS,
-      leaseSeconds: 1,
-      renewSeconds: 0.2,
-      snapshotSeconds: 3600, // only the handover's snapshot
-      instance: id,
-      user: server.user,
-      password: server.password,
-    },
+    cluster: singleServerCluster(server, PARTITIONS, id),
   }));
   return new ClusterGateway(config, {
     log: (line) => lines.push(line),

@@ -177,3 +177,20 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   }
   return server;
 }
+
+/**
+ * The `cluster` section of an instance on this one server, with short leases (1 s, renewed every
+ * 0.2 s) and snapshots only at a handover, as the in-process cluster tests run them.
+ */
+export function singleServerCluster(server: NatsServer, partitions: number, instance: string) {
+  return {
+    servers: [server.url],
+    partitions,
+    leaseSeconds: 1,
+    renewSeconds: 0.2,
+    snapshotSeconds: 3600, // only the handover's snapshot
+    instance,
+    user: server.user,
+    password: server.password,
+  };
+}
